@@ -1,0 +1,5 @@
+import sys
+
+from groundswell.cli import main
+
+sys.exit(main())

@@ -1,0 +1,64 @@
+"""`create_app`: mounts each room's routers and the error handlers; nothing else."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from groundswell import __version__
+from groundswell.identity import api as identity_api
+from groundswell.identity import pages as identity_pages
+from groundswell.identity.deps import page_actor
+from groundswell.kernel.clock import Clock, SystemClock
+from groundswell.kernel.db import Database
+from groundswell.kernel.events import Dispatcher
+from groundswell.kernel.settings import Settings, get_settings
+from groundswell.web import errors
+from groundswell.web.middleware import BodyLimit, SecurityHeaders
+from groundswell.web.pages import health, room_router
+
+# Rooms whose pages exist; the others get the shell's honest empty state.
+BUILT_ROOMS: set[str] = set()
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
+               db: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    logging.basicConfig(level=settings.log_level)
+    app = FastAPI(
+        title="Groundswell",
+        version=__version__,
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        description="The API of Groundswell. Authenticate with `Authorization: Bearer <token>`.",
+    )
+    app.state.settings = settings
+    app.state.clock = clock or SystemClock()
+    app.state.db = db or Database(settings.database_url)
+    app.state.dispatcher = Dispatcher(app.state.db, clock=app.state.clock)
+    app.state.db.after_commit_hooks.append(app.state.dispatcher)
+
+    errors.install(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(packages=[("groundswell.web", "static")]), name="static")
+
+    @app.get("/api/v1/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/api/v1/openapi.json", title="Groundswell API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
+
+    app.include_router(health)
+    app.include_router(identity_api.router)
+    app.include_router(identity_pages.router)
+    app.include_router(room_router(BUILT_ROOMS, page_actor))
+    return app

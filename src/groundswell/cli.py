@@ -1,0 +1,145 @@
+"""The root `groundswell` command. Each room adds its sub-app here."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+
+from groundswell import __version__
+from groundswell.identity import service as identity_service
+from groundswell.identity.cli import audit_app, read_password, tokens_app, users_app
+from groundswell.kernel import migrate as migrations
+from groundswell.kernel.console import err, open_database, out
+from groundswell.kernel.errors import GroundswellError, InvalidInput
+from groundswell.kernel.settings import get_settings
+from groundswell.demo import seed
+from groundswell.serve import run
+try:  # TEMP-LEAD: triage in progress
+    from groundswell.triage.cli import register as register_triage
+except ImportError:
+    register_triage = lambda app: None  # noqa: E731
+
+app = typer.Typer(
+    name="groundswell",
+    help="Groundswell: listen, answer, govern, co-create — as a social organization.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(audit_app, name="audit")
+register_triage(app)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"groundswell {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", envvar="GROUNDSWELL_DATA_DIR",
+                                                   help="Data folder (default ./data).")] = None,
+) -> None:
+    if data_dir is not None:
+        os.environ["GROUNDSWELL_DATA_DIR"] = str(data_dir)
+    get_settings.cache_clear()
+
+
+@app.command()
+def init(
+    email: Annotated[str | None, typer.Option(help="Email of the first owner.")] = None,
+    password_file: Annotated[Path | None, typer.Option(help="File holding the owner's password (- for stdin).")] = None,
+    organization: Annotated[str, typer.Option("--organization", help="Name of the organization.")] = "My organization",
+) -> None:
+    """Create the data folder, migrate the database and create the first owner."""
+    settings = get_settings()
+    db = open_database(settings)
+    migrations.upgrade(settings.database_url)
+    with db.reader() as session:
+        existing = identity_service.first_owner(session)
+    if existing is not None:
+        out.print(f"Already initialized: owner {existing.email}. Database at head.")
+        return
+    if email is None:
+        if not sys.stdin.isatty():
+            raise InvalidInput("No owner email given: pass --email and --password-file.")
+        email = str(typer.prompt("Owner email"))
+    password = read_password(password_file, "Owner password")
+    with db.unit_of_work() as session:
+        org, owner = identity_service.create_organization(
+            session, organization, owner_email=email, owner_password=password)
+    out.print(f"Initialized {org.name!r} with owner {owner.email}. Data in {settings.data_dir}.")
+    out.print("Next: groundswell serve")
+
+
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Option(help="Target revision (default: head).")] = "head",
+    down: Annotated[bool, typer.Option("--down", help="Downgrade to --revision instead.")] = False,
+) -> None:
+    """Apply (or roll back) database migrations."""
+    settings = get_settings()
+    open_database(settings)
+    if down:
+        migrations.downgrade(settings.database_url, revision)
+    else:
+        migrations.upgrade(settings.database_url, revision)
+    out.print(f"Database at {'revision ' + revision if down else revision}.")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8000,
+) -> None:
+    """Run the web app and API."""
+    run(host, port)
+
+
+@app.command()
+def demo(
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Where to put the throwaway demo data.")] = None,
+    seed_only: Annotated[bool, typer.Option("--seed-only", help="Seed and stop; do not serve.")] = False,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8000,
+) -> None:
+    """A throwaway organization with demo data from every room that exists, then serve it."""
+    target = data_dir or Path("./demo-data")
+    os.environ["GROUNDSWELL_DATA_DIR"] = str(target)
+    os.environ.pop("GROUNDSWELL_DATABASE_URL", None)
+    get_settings.cache_clear()
+    login = seed(get_settings())
+    out.print(f"Demo data in {target}.")
+    out.print(f"Sign in at http://{host}:{port}/login as {login.email} / {login.password}")
+    if not seed_only:
+        run(host, port)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: user errors become one line on stderr and a non-zero exit, never a traceback."""
+    try:
+        result = app(args=argv, standalone_mode=False)
+    except GroundswellError as exc:
+        err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        err.print("Aborted.")
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    return result if isinstance(result, int) else 0
+
+
+def run_main() -> None:
+    sys.exit(main())

@@ -1,0 +1,27 @@
+"""Shared pieces of the command line: stderr console, JSON output, the database of the
+current settings."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from rich.console import Console
+
+from groundswell.kernel.db import Database
+from groundswell.kernel.settings import Settings, get_settings
+
+err = Console(stderr=True)
+out = Console()
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
+
+
+def open_database(settings: Settings | None = None) -> Database:
+    settings = settings or get_settings()
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return Database(settings.database_url)

@@ -1,0 +1,104 @@
+"""Rendering errors: RFC 9457 problem+json under /api, a friendly page elsewhere, a partial
+for htmx requests, a redirect to /login when a page needs a signed-in person."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from groundswell.kernel.errors import GroundswellError, NotAuthenticated, problem
+from groundswell.web.templating import render
+
+log = logging.getLogger(__name__)
+PROBLEM_JSON = "application/problem+json"
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _problem_response(request: Request, status: int, title: str, detail: str, code: str,
+                      **extra: Any) -> Response:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(
+        problem(status, title, detail, code, instance=request.url.path, **extra),
+        status_code=status, media_type=PROBLEM_JSON, headers=headers,
+    )
+
+
+def _page(request: Request, status: int, title: str, detail: str) -> Response:
+    template = "error_partial.html" if request.headers.get("HX-Request") else "error.html"
+    return render(request, template, {"status": status, "title": title, "detail": detail},
+                  status_code=status)
+
+
+async def on_groundswell_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, GroundswellError)
+    if is_api(request):
+        return _problem_response(request, exc.status, exc.title, exc.message, exc.code, **exc.details)
+    if isinstance(exc, NotAuthenticated):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+    return _page(request, exc.status, exc.title, exc.message)
+
+
+def _describe(errors: list[Any]) -> list[dict[str, str]]:
+    out = []
+    for err in errors:
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body",)) or "body"
+        msg = err.get("msg", "invalid")
+        if err.get("type") == "json_invalid":
+            loc = "body"
+        if err.get("type") == "extra_forbidden":
+            msg = "unknown field"
+        elif err.get("type") == "json_invalid":
+            msg = f"malformed JSON: {err.get('ctx', {}).get('error', 'cannot parse')}"
+        out.append({"field": loc, "message": msg})
+    return out
+
+
+async def on_validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = _describe(list(exc.errors()))
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+    malformed = any(e["message"].startswith("malformed JSON") for e in errors)
+    status = 400 if malformed else 422
+    if is_api(request):
+        return _problem_response(request, status, "Malformed request" if malformed else "Invalid input",
+                                 detail, "malformed_json" if malformed else "invalid_input",
+                                 errors=errors)
+    return _page(request, status, "Invalid input", detail)
+
+
+async def on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    titles = {404: "Not found", 405: "Method not allowed", 413: "Payload too large"}
+    title = titles.get(exc.status_code, "Request failed")
+    detail = exc.detail if isinstance(exc.detail, str) else title
+    if exc.status_code == 404:
+        detail = f"Nothing lives at {request.url.path}."
+    if is_api(request):
+        return _problem_response(request, exc.status_code, title, detail, f"http_{exc.status_code}")
+    return _page(request, exc.status_code, title, detail)
+
+
+async def on_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    detail = "Something went wrong on our side. It has been logged; please try again."
+    if is_api(request):
+        return _problem_response(request, 500, "Internal error", detail, "internal_error")
+    return _page(request, 500, "Internal error", detail)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(GroundswellError, on_groundswell_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(Exception, on_unexpected)
