@@ -28,7 +28,10 @@ def make_org(db: Database, name: str = "Acme", clock: Clock | None = None) -> Pe
     n = next(_counter)
     with db.unit_of_work() as session:
         _org, owner = service.create_organization(
-            session, name, owner_email=f"owner{n}@{name.lower()}.example", owner_password=PASSWORD,
+            session,
+            name,
+            owner_email=f"owner{n}@{name.lower()}.example",
+            owner_password=PASSWORD,
             clock=clock,
         )
         return Person(service.actor_for_user(owner), owner.email)
@@ -38,15 +41,26 @@ def make_user(db: Database, owner: Person, role: Role, clock: Clock | None = Non
     n = next(_counter)
     email = f"{role.value}{n}@example.org"
     with db.unit_of_work() as session:
-        user = service.create_user(session, owner.actor, email=email, name=f"{role.value} {n}",
-                                   role=role, password=PASSWORD, clock=clock)
+        user = service.create_user(
+            session,
+            owner.actor,
+            email=email,
+            name=f"{role.value} {n}",
+            role=role,
+            password=PASSWORD,
+            clock=clock,
+        )
         return Person(service.actor_for_user(user), user.email)
 
 
 def make_token(db: Database, person: Person, scopes: list[Scope] | None = None) -> str:
     with db.unit_of_work() as session:
-        _token, secret = service.create_token(session, person.actor, name="test",
-                                              scopes=scopes or [Scope.READ, Scope.WRITE, Scope.ADMIN])
+        _token, secret = service.create_token(
+            session,
+            person.actor,
+            name="test",
+            scopes=scopes or [Scope.READ, Scope.WRITE, Scope.ADMIN],
+        )
         return secret
 
 
@@ -57,11 +71,18 @@ def bearer(secret: str) -> dict[str, str]:
 def csrf_from(html: str) -> str:
     marker = 'name="csrf_token" value="'
     start = html.index(marker) + len(marker)
-    return html[start:html.index('"', start)]
+    return html[start : html.index('"', start)]
 
 
 def login(client: TestClient, person: Person) -> None:
     page = client.get("/login")
-    response = client.post("/login", data={"email": person.email, "password": person.password,
-                                           "csrf_token": csrf_from(page.text)}, follow_redirects=False)
+    response = client.post(
+        "/login",
+        data={
+            "email": person.email,
+            "password": person.password,
+            "csrf_token": csrf_from(page.text),
+        },
+        follow_redirects=False,
+    )
     assert response.status_code == 303, response.text

@@ -33,13 +33,19 @@ def main(data_dir: Path, out: Path) -> None:
     with (data_dir / "customer-support-twitter" / "twcs_head5000.csv").open(newline="") as fh:
         for row in csv.DictReader(fh):
             if row["inbound"] == "True" and row["text"].strip():
-                pool.append({"id": f"twcs:{row['tweet_id']}", "source": "twcs", "text": row["text"]})
+                pool.append(
+                    {"id": f"twcs:{row['tweet_id']}", "source": "twcs", "text": row["text"]}
+                )
     extra: list[dict[str, str]] = []
     with (data_dir / "semeval2017-task4a" / "derived" / "train.tsv").open(newline="") as fh:
         for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
             if RARE_CUES.search(row["text"]):
                 extra.append(
-                    {"id": f"semeval:{row['tweet_id']}", "source": "semeval2017-train", "text": row["text"]}
+                    {
+                        "id": f"semeval:{row['tweet_id']}",
+                        "source": "semeval2017-train",
+                        "text": row["text"],
+                    }
                 )
     random.Random(20261123).shuffle(extra)
     pool.extend(extra[: max(0, TARGET - len(pool))])

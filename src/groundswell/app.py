@@ -25,8 +25,9 @@ from groundswell.web.pages import health, room_router
 BUILT_ROOMS: set[str] = set()
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
-               db: Database | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, db: Database | None = None
+) -> FastAPI:
     settings = settings or get_settings()
     logging.basicConfig(level=settings.log_level)
     app = FastAPI(
@@ -51,7 +52,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     @app.get("/api/v1/docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:
         return get_swagger_ui_html(
-            openapi_url="/api/v1/openapi.json", title="Groundswell API",
+            openapi_url="/api/v1/openapi.json",
+            title="Groundswell API",
             swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
             swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
             swagger_favicon_url="/static/favicon.svg",

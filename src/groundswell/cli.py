@@ -7,18 +7,18 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from groundswell import __version__
+from groundswell.demo import seed
 from groundswell.identity import service as identity_service
 from groundswell.identity.cli import audit_app, read_password, tokens_app, users_app
 from groundswell.kernel import migrate as migrations
 from groundswell.kernel.console import err, open_database, out
 from groundswell.kernel.errors import GroundswellError, InvalidInput
 from groundswell.kernel.settings import get_settings
-from groundswell.demo import seed
 from groundswell.serve import run
+
 try:  # TEMP-LEAD: triage in progress
     from groundswell.triage.cli import register as register_triage
 except ImportError:
@@ -45,10 +45,18 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", envvar="GROUNDSWELL_DATA_DIR",
-                                                   help="Data folder (default ./data).")] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir", envvar="GROUNDSWELL_DATA_DIR", help="Data folder (default ./data)."
+        ),
+    ] = None,
 ) -> None:
     if data_dir is not None:
         os.environ["GROUNDSWELL_DATA_DIR"] = str(data_dir)
@@ -58,8 +66,12 @@ def root(
 @app.command()
 def init(
     email: Annotated[str | None, typer.Option(help="Email of the first owner.")] = None,
-    password_file: Annotated[Path | None, typer.Option(help="File holding the owner's password (- for stdin).")] = None,
-    organization: Annotated[str, typer.Option("--organization", help="Name of the organization.")] = "My organization",
+    password_file: Annotated[
+        Path | None, typer.Option(help="File holding the owner's password (- for stdin).")
+    ] = None,
+    organization: Annotated[
+        str, typer.Option("--organization", help="Name of the organization.")
+    ] = "My organization",
 ) -> None:
     """Create the data folder, migrate the database and create the first owner."""
     settings = get_settings()
@@ -77,7 +89,8 @@ def init(
     password = read_password(password_file, "Owner password")
     with db.unit_of_work() as session:
         org, owner = identity_service.create_organization(
-            session, organization, owner_email=email, owner_password=password)
+            session, organization, owner_email=email, owner_password=password
+        )
     out.print(f"Initialized {org.name!r} with owner {owner.email}. Data in {settings.data_dir}.")
     out.print("Next: groundswell serve")
 
@@ -108,8 +121,12 @@ def serve(
 
 @app.command()
 def demo(
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Where to put the throwaway demo data.")] = None,
-    seed_only: Annotated[bool, typer.Option("--seed-only", help="Seed and stop; do not serve.")] = False,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="Where to put the throwaway demo data.")
+    ] = None,
+    seed_only: Annotated[
+        bool, typer.Option("--seed-only", help="Seed and stop; do not serve.")
+    ] = False,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8000,
 ) -> None:
@@ -132,12 +149,18 @@ def main(argv: list[str] | None = None) -> int:
     except GroundswellError as exc:
         err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
         return exc.exit_code
-    except click.exceptions.Abort:
+    except typer.Abort:
         err.print("Aborted.")
         return 130
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.TyperException as exc:  # usage errors: bad option, missing argument
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            err.print(f"error: {exc}")
+        return int(getattr(exc, "exit_code", 2))
     return result if isinstance(result, int) else 0
 
 

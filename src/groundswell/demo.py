@@ -11,7 +11,7 @@ from groundswell.kernel.console import open_database
 from groundswell.kernel.settings import Settings
 
 DEMO_EMAIL = "owner@demo.groundswell.local"
-DEMO_PASSWORD = "groundswell-demo"  # a throwaway demo: the password is printed for everyone anyway
+DEMO_PASSWORD = "groundswell-demo"  # noqa: S105  # a throwaway demo: the password is printed anyway
 DEMO_TEAM = (
     ("hub@demo.groundswell.local", "Hana Hub", Role.MANAGER),
     ("agent@demo.groundswell.local", "Ari Agent", Role.AGENT),
@@ -35,13 +35,19 @@ def seed(settings: Settings) -> DemoLogin:
             return DemoLogin(DEMO_EMAIL, DEMO_PASSWORD)
     with db.unit_of_work() as session:
         _org, owner = identity.create_organization(
-            session, "Acme Air (demo)", owner_email=DEMO_EMAIL, owner_password=DEMO_PASSWORD,
+            session,
+            "Acme Air (demo)",
+            owner_email=DEMO_EMAIL,
+            owner_password=DEMO_PASSWORD,
             owner_name="Olu Owner",
         )
         actor = identity.actor_for_user(owner)
         for email, name, role in DEMO_TEAM:
-            identity.create_user(session, actor, email=email, name=name, role=role,
-                                 password=DEMO_PASSWORD)
-        identity.create_token(session, actor, name="demo dashboard (read only)", scopes=[Scope.READ])
+            identity.create_user(
+                session, actor, email=email, name=name, role=role, password=DEMO_PASSWORD
+            )
+        identity.create_token(
+            session, actor, name="demo dashboard (read only)", scopes=[Scope.READ]
+        )
     db.dispose()
     return DemoLogin(DEMO_EMAIL, DEMO_PASSWORD)

@@ -19,7 +19,9 @@ def run(host: str, port: int) -> None:
     if settings.is_sqlite:
         migrations.upgrade(settings.database_url)
     elif not migrations.is_at_head(db.write_engine):
-        raise NotReady("The database is not at the latest migration. Run `groundswell migrate` first.")
+        raise NotReady(
+            "The database is not at the latest migration. Run `groundswell migrate` first."
+        )
     app = create_app(settings, db=db)
     app.state.dispatcher.dispatch_pending()  # events left by a previous process
     err.print(f"Groundswell on http://{host}:{port}  (Ctrl+C to stop)")

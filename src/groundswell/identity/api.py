@@ -38,8 +38,12 @@ def me(actor: ApiActor, session: ReadSession) -> Me:
     user = service.access_user_self(session, actor)
     org = service.organization_of(session, actor)
     return Me(
-        id=user.id, email=user.email, name=user.name, role=actor.role,
-        organization_id=org.id, organization_name=org.name,
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        role=actor.role,
+        organization_id=org.id,
+        organization_name=org.name,
         permissions=sorted(p.value for p in Permission if actor.can(p)),
     )
 
@@ -53,8 +57,13 @@ def list_users(actor: ApiActor, session: ReadSession) -> list[UserOut]:
 def create_user(body: UserCreate, actor: ApiActor, db: DbDep, clock: ClockDep) -> UserOut:
     with db.unit_of_work() as session:
         user = service.create_user(
-            session, actor, email=body.email, name=body.name, role=body.role,
-            password=body.password, clock=clock,
+            session,
+            actor,
+            email=body.email,
+            name=body.name,
+            role=body.role,
+            password=body.password,
+            clock=clock,
         )
         return user_out(user)
 
@@ -64,7 +73,10 @@ def get_user(user_id: str, actor: ApiActor, session: ReadSession) -> UserOut:
     return user_out(service.access_user(session, actor, user_id))
 
 
-@router.post("/users/{user_id}/deactivate", summary="Deactivate a user (signs them out, revokes their tokens)")
+@router.post(
+    "/users/{user_id}/deactivate",
+    summary="Deactivate a user (signs them out, revokes their tokens)",
+)
 def deactivate_user(user_id: str, actor: ApiActor, db: DbDep, clock: ClockDep) -> UserOut:
     with db.unit_of_work() as session:
         return user_out(service.deactivate_user(session, actor, user_id, clock=clock))
@@ -79,8 +91,12 @@ def list_tokens(actor: ApiActor, session: ReadSession) -> list[TokenOut]:
 def create_token(body: TokenCreate, actor: ApiActor, db: DbDep, clock: ClockDep) -> TokenCreated:
     with db.unit_of_work() as session:
         token, secret = service.create_token(
-            session, actor, name=body.name, scopes=body.scopes,
-            expires_in_days=body.expires_in_days, clock=clock,
+            session,
+            actor,
+            name=body.name,
+            scopes=body.scopes,
+            expires_in_days=body.expires_in_days,
+            clock=clock,
         )
         return TokenCreated(**token_out(token).model_dump(), token=secret)
 
@@ -109,4 +125,6 @@ def list_audit(
         action=action, object_type=object_type, actor=actor_label, since=since, until=until
     )
     rows, next_cursor = audit_views.page(session, actor, filters, cursor=cursor, limit=limit)
-    return Page[AuditEntryOut](items=[audit_views.entry_out(r) for r in rows], next_cursor=next_cursor)
+    return Page[AuditEntryOut](
+        items=[audit_views.entry_out(r) for r in rows], next_cursor=next_cursor
+    )

@@ -21,8 +21,19 @@ from groundswell.kernel.errors import InvalidInput
 from groundswell.kernel.pagination import check_limit, decode_cursor, encode_cursor
 from groundswell.kernel.tables import AuditEntry
 
-EXPORT_FIELDS = ("seq", "at", "actor", "action", "object_type", "object_id", "before", "after", "ip",
-                 "prev_hash", "hash")
+EXPORT_FIELDS = (
+    "seq",
+    "at",
+    "actor",
+    "action",
+    "object_type",
+    "object_id",
+    "before",
+    "after",
+    "ip",
+    "prev_hash",
+    "hash",
+)
 
 
 @dataclass(frozen=True)
@@ -34,7 +45,7 @@ class AuditFilters:
     until: datetime | None = None
 
 
-def _query(filters: AuditFilters, organization_id: str | None) -> Select[tuple[AuditEntry]]:
+def _query(filters: AuditFilters, organization_id: str | None) -> Select[AuditEntry]:
     stmt = select(AuditEntry)
     if organization_id is not None:
         stmt = stmt.where(AuditEntry.organization_id == organization_id)
@@ -70,20 +81,34 @@ def page(
 
 def entry_out(entry: AuditEntry) -> AuditEntryOut:
     return AuditEntryOut(
-        seq=entry.seq, at=entry.at, actor=entry.actor_label, action=entry.action,
-        object_type=entry.object_type, object_id=entry.object_id, before=entry.before,
-        after=entry.after, ip=entry.ip, hash=entry.hash,
+        seq=entry.seq,
+        at=entry.at,
+        actor=entry.actor_label,
+        action=entry.action,
+        object_type=entry.object_type,
+        object_id=entry.object_id,
+        before=entry.before,
+        after=entry.after,
+        ip=entry.ip,
+        hash=entry.hash,
     )
 
 
-def _rows_for_export(session: Session, organization_id: str | None,
-                     filters: AuditFilters) -> Iterator[AuditEntry]:
+def _rows_for_export(
+    session: Session, organization_id: str | None, filters: AuditFilters
+) -> Iterator[AuditEntry]:
     after = 0
     while True:
-        rows = session.execute(
-            _query(filters, organization_id).where(AuditEntry.seq > after)
-            .order_by(AuditEntry.seq).limit(2000)
-        ).scalars().all()
+        rows = (
+            session.execute(
+                _query(filters, organization_id)
+                .where(AuditEntry.seq > after)
+                .order_by(AuditEntry.seq)
+                .limit(2000)
+            )
+            .scalars()
+            .all()
+        )
         if not rows:
             return
         yield from rows
@@ -93,15 +118,25 @@ def _rows_for_export(session: Session, organization_id: str | None,
 
 def _record(entry: AuditEntry) -> dict[str, object]:
     return {
-        "seq": entry.seq, "at": as_utc(entry.at).isoformat(), "actor": entry.actor_label,
-        "action": entry.action, "object_type": entry.object_type, "object_id": entry.object_id,
-        "before": entry.before, "after": entry.after, "ip": entry.ip,
-        "prev_hash": entry.prev_hash, "hash": entry.hash,
+        "seq": entry.seq,
+        "at": as_utc(entry.at).isoformat(),
+        "actor": entry.actor_label,
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "before": entry.before,
+        "after": entry.after,
+        "ip": entry.ip,
+        "prev_hash": entry.prev_hash,
+        "hash": entry.hash,
     }
 
 
 def export_lines(
-    session: Session, fmt: str, *, organization_id: str | None = None,
+    session: Session,
+    fmt: str,
+    *,
+    organization_id: str | None = None,
     filters: AuditFilters | None = None,
 ) -> Iterator[str]:
     """The log in ascending order as JSON lines or CSV (with header), streamed."""

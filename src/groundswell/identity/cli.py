@@ -26,13 +26,17 @@ users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
 audit_app = typer.Typer(help="Verify and export the audit log.", no_args_is_help=True)
 
-AsOption = Annotated[str | None, typer.Option("--as", help="Act as this user (email); default: the first owner.")]
+AsOption = Annotated[
+    str | None, typer.Option("--as", help="Act as this user (email); default: the first owner.")
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
 def cli_actor(session: Session, as_email: str | None) -> Actor:
     if as_email:
-        user = session.execute(select(User).where(User.email == as_email.strip().lower())).scalar_one_or_none()
+        user = session.execute(
+            select(User).where(User.email == as_email.strip().lower())
+        ).scalar_one_or_none()
         if user is None or not user.is_active:
             raise NotFound(f"No active user {as_email}.")
     else:
@@ -50,7 +54,9 @@ def read_password(password_file: Path | None, prompt: str = "Password") -> str:
         try:
             return password_file.read_text().rstrip("\n")
         except OSError as exc:
-            raise InvalidInput(f"Cannot read the password file {password_file}: {exc.strerror}.") from exc
+            raise InvalidInput(
+                f"Cannot read the password file {password_file}: {exc.strerror}."
+            ) from exc
     if not sys.stdin.isatty():
         raise InvalidInput("No password given: pass --password-file FILE (or - for stdin).")
     return str(typer.prompt(prompt, hide_input=True, confirmation_prompt=True))
@@ -61,14 +67,22 @@ def users_create(
     email: Annotated[str, typer.Option(help="Email address of the new user.")],
     role: Annotated[Role, typer.Option(help="Role in the organization.")] = Role.VIEWER,
     name: Annotated[str, typer.Option(help="Display name.")] = "",
-    password_file: Annotated[Path | None, typer.Option(help="File holding the password (- for stdin).")] = None,
+    password_file: Annotated[
+        Path | None, typer.Option(help="File holding the password (- for stdin).")
+    ] = None,
     as_email: AsOption = None,
 ) -> None:
     """Create a user in your organization."""
     password = read_password(password_file)
     with open_database().unit_of_work() as session:
-        user = service.create_user(session, cli_actor(session, as_email), email=email, name=name,
-                                   role=role, password=password)
+        user = service.create_user(
+            session,
+            cli_actor(session, as_email),
+            email=email,
+            name=name,
+            role=role,
+            password=password,
+        )
         out.print(f"Created {user.email} ({user.role}).")
 
 
@@ -77,15 +91,29 @@ def users_list(as_email: AsOption = None, json_: JsonOption = False) -> None:
     """List the users of your organization."""
     with open_database().reader() as session:
         users = service.list_users(session, cli_actor(session, as_email))
-        rows = [{"id": u.id, "email": u.email, "name": u.name, "role": u.role, "active": u.is_active,
-                 "last_login_at": u.last_login_at} for u in users]
+        rows = [
+            {
+                "id": u.id,
+                "email": u.email,
+                "name": u.name,
+                "role": u.role,
+                "active": u.is_active,
+                "last_login_at": u.last_login_at,
+            }
+            for u in users
+        ]
     if json_:
         print_json(rows)
         return
     table = Table("email", "name", "role", "active", "last login")
     for r in rows:
-        table.add_row(str(r["email"]), str(r["name"]), str(r["role"]), "yes" if r["active"] else "no",
-                      str(r["last_login_at"] or "never"))
+        table.add_row(
+            str(r["email"]),
+            str(r["name"]),
+            str(r["role"]),
+            "yes" if r["active"] else "no",
+            str(r["last_login_at"] or "never"),
+        )
     out.print(table)
 
 
@@ -122,13 +150,20 @@ def tokens_create(
 ) -> None:
     """Create an API token; the secret is printed once."""
     with open_database().unit_of_work() as session:
-        token, secret = service.create_token(session, cli_actor(session, as_email), name=name,
-                                             scopes=scope or [Scope.READ], expires_in_days=expires_in_days)
+        token, secret = service.create_token(
+            session,
+            cli_actor(session, as_email),
+            name=name,
+            scopes=scope or [Scope.READ],
+            expires_in_days=expires_in_days,
+        )
         data = {"id": token.id, "name": token.name, "scopes": token.scopes, "token": secret}
     if json_:
         print_json(data)
     else:
-        err.print(f"Token {data['name']!r} ({', '.join(token.scopes)}). Store it now: it is not shown again.")
+        err.print(
+            f"Token {data['name']!r} ({', '.join(token.scopes)}). Store it now: it is not shown again."
+        )
         out.print(secret)
 
 
@@ -137,16 +172,31 @@ def tokens_list(as_email: AsOption = None, json_: JsonOption = False) -> None:
     """List your API tokens (never their secrets)."""
     with open_database().reader() as session:
         tokens = service.list_tokens(session, cli_actor(session, as_email))
-        rows = [{"id": t.id, "name": t.name, "prefix": t.prefix, "scopes": t.scopes,
-                 "created_at": t.created_at, "last_used_at": t.last_used_at,
-                 "revoked": t.revoked_at is not None} for t in tokens]
+        rows = [
+            {
+                "id": t.id,
+                "name": t.name,
+                "prefix": t.prefix,
+                "scopes": t.scopes,
+                "created_at": t.created_at,
+                "last_used_at": t.last_used_at,
+                "revoked": t.revoked_at is not None,
+            }
+            for t in tokens
+        ]
     if json_:
         print_json(rows)
         return
     table = Table("id", "name", "prefix", "scopes", "last used", "revoked")
     for r in rows:
-        table.add_row(str(r["id"]), str(r["name"]), f"{r['prefix']}…", ",".join(r["scopes"]),  # type: ignore[arg-type]
-                      str(r["last_used_at"] or "never"), "yes" if r["revoked"] else "no")
+        table.add_row(
+            str(r["id"]),
+            str(r["name"]),
+            f"{r['prefix']}…",
+            ",".join(r["scopes"]),  # type: ignore[arg-type]
+            str(r["last_used_at"] or "never"),
+            "yes" if r["revoked"] else "no",
+        )
     out.print(table)
 
 
@@ -166,14 +216,21 @@ def audit_verify(json_: JsonOption = False) -> None:
     with open_database().reader() as session:
         report = audit.verify_chain(session)
     if json_:
-        print_json({"ok": report.ok, "rows": report.rows,
-                    "first_bad_row": report.problem.seq if report.problem else None,
-                    "reason": report.problem.reason if report.problem else None})
+        print_json(
+            {
+                "ok": report.ok,
+                "rows": report.rows,
+                "first_bad_row": report.problem.seq if report.problem else None,
+                "reason": report.problem.reason if report.problem else None,
+            }
+        )
     elif report.ok:
         out.print(f"Audit log intact: {report.rows} rows verified.")
     else:
         assert report.problem is not None
-        err.print(f"Audit log TAMPERED: first bad row {report.problem.seq}: {report.problem.reason}.")
+        err.print(
+            f"Audit log TAMPERED: first bad row {report.problem.seq}: {report.problem.reason}."
+        )
     if not report.ok:
         raise typer.Exit(1)
 
@@ -181,7 +238,9 @@ def audit_verify(json_: JsonOption = False) -> None:
 @audit_app.command("export")
 def audit_export(
     format: Annotated[str, typer.Option("--format", help="jsonl or csv.")] = "jsonl",
-    out_file: Annotated[Path | None, typer.Option("--out", help="Write here instead of stdout.")] = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Write here instead of stdout.")
+    ] = None,
 ) -> None:
     """Export the whole audit log, oldest first."""
     if format not in ("jsonl", "csv"):

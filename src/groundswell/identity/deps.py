@@ -65,7 +65,9 @@ def optional_page_actor(request: Request) -> Actor | None:
     if not cookie:
         return None
     with get_db(request).reader() as session:
-        actor = service.resolve_session(session, cookie, ip=client_ip(request), clock=get_clock(request))
+        actor = service.resolve_session(
+            session, cookie, ip=client_ip(request), clock=get_clock(request)
+        )
     if actor is not None:
         request.state.actor = actor
         request.state.csrf_token = actor.csrf_token
@@ -94,11 +96,20 @@ def check_csrf(request: Request, submitted: str | None) -> None:
     actor: Actor | None = getattr(request.state, "actor", None)
     expected = actor.csrf_token if actor is not None else request.cookies.get(PRELOGIN_CSRF_COOKIE)
     if not submitted or not expected or not hmac.compare_digest(submitted, expected):
-        raise Forbidden("The form expired or did not come from this site (CSRF check). Reload and try again.")
+        raise Forbidden(
+            "The form expired or did not come from this site (CSRF check). Reload and try again."
+        )
 
 
-def csrf_protect(request: Request, csrf_token: Annotated[str | None, Form()] = None) -> None:
-    """Dependency for form posts of signed-in pages: run after `page_actor`."""
+def csrf_protect(
+    request: Request,
+    _actor: Annotated[Actor, Depends(page_actor)],
+    csrf_token: Annotated[str | None, Form()] = None,
+) -> None:
+    """Dependency for form posts of signed-in pages: refuses the post unless the form field
+    (or the `X-CSRF-Token` header, for htmx) matches the session's token. It depends on
+    `page_actor` itself because FastAPI runs a route's `dependencies=[...]` before the
+    endpoint's own parameters, so the session must be resolved here, not assumed."""
     header = request.headers.get("X-CSRF-Token")
     check_csrf(request, csrf_token or header)
 

@@ -84,7 +84,7 @@ def lock_until(
     doubling with each further failure, never more than a day."""
     if failures < max_failures:
         return None
-    length = first_lock * (2 ** min(failures - max_failures, 16))
+    length = first_lock * (1 << min(failures - max_failures, 16))
     return now + min(length, timedelta(days=1))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlencode
@@ -46,8 +47,14 @@ def _secure(request: Request, settings: SettingsDep) -> bool:
 def _with_prelogin_cookie(request: Request, response: Response, settings: SettingsDep) -> Response:
     token = getattr(request.state, "set_prelogin_csrf", None)
     if token and request.cookies.get(PRELOGIN_CSRF_COOKIE) != token:
-        response.set_cookie(PRELOGIN_CSRF_COOKIE, token, httponly=True, samesite="lax",
-                            secure=_secure(request, settings), path="/")
+        response.set_cookie(
+            PRELOGIN_CSRF_COOKIE,
+            token,
+            httponly=True,
+            samesite="lax",
+            secure=_secure(request, settings),
+            path="/",
+        )
     return response
 
 
@@ -63,7 +70,10 @@ def login_form(request: Request, settings: SettingsDep, next: str | None = None)
 
 @router.post("/login")
 def login(
-    request: Request, settings: SettingsDep, db: DbDep, clock: ClockDep,
+    request: Request,
+    settings: SettingsDep,
+    db: DbDep,
+    clock: ClockDep,
     email: Annotated[str, Form(max_length=320)],
     password: Annotated[str, Form(max_length=1024)],
     csrf_token: Annotated[str | None, Form()] = None,
@@ -73,28 +83,39 @@ def login(
     try:
         with db.unit_of_work() as session:
             try:
-                user = service.authenticate(session, email, password, settings=settings,
-                                            ip=client_ip(request), clock=clock)
+                user = service.authenticate(
+                    session, email, password, settings=settings, ip=client_ip(request), clock=clock
+                )
             except (NotAuthenticated, Locked) as exc:
                 failure: GroundswellError | None = exc
             else:
                 failure = None
-                cookie = service.start_session(session, user, settings=settings,
-                                               ip=client_ip(request), clock=clock)
+                cookie = service.start_session(
+                    session, user, settings=settings, ip=client_ip(request), clock=clock
+                )
     except GroundswellError as exc:
         failure = exc
     if failure is not None:
         prelogin_csrf(request)
-        response = render(request, "identity/login.html",
-                          {"next": _safe_next(next), "error": failure.message, "email": email},
-                          status_code=failure.status)
+        response = render(
+            request,
+            "identity/login.html",
+            {"next": _safe_next(next), "error": failure.message, "email": email},
+            status_code=failure.status,
+        )
         return _with_prelogin_cookie(request, response, settings)
-    response = RedirectResponse(_safe_next(next), status_code=303)
-    response.set_cookie(SESSION_COOKIE, cookie, httponly=True, samesite="lax",
-                        secure=_secure(request, settings), max_age=settings.session_hours * 3600,
-                        path="/")
-    response.delete_cookie(PRELOGIN_CSRF_COOKIE, path="/")
-    return response
+    redirect = RedirectResponse(_safe_next(next), status_code=303)
+    redirect.set_cookie(
+        SESSION_COOKIE,
+        cookie,
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request, settings),
+        max_age=settings.session_hours * 3600,
+        path="/",
+    )
+    redirect.delete_cookie(PRELOGIN_CSRF_COOKIE, path="/")
+    return redirect
 
 
 @router.post("/logout", dependencies=[CSRF])
@@ -115,7 +136,11 @@ def reset_form(request: Request, token: str, settings: SettingsDep) -> Response:
 
 @router.post("/reset/{token}")
 def reset(
-    request: Request, token: str, settings: SettingsDep, db: DbDep, clock: ClockDep,
+    request: Request,
+    token: str,
+    settings: SettingsDep,
+    db: DbDep,
+    clock: ClockDep,
     password: Annotated[str, Form(max_length=1024)],
     confirm: Annotated[str, Form(max_length=1024)],
     csrf_token: Annotated[str | None, Form()] = None,
@@ -128,8 +153,12 @@ def reset(
             service.reset_password(session, token, password, clock=clock)
     except GroundswellError as exc:
         prelogin_csrf(request)
-        response = render(request, "identity/reset.html", {"token": token, "error": exc.message},
-                          status_code=exc.status)
+        response = render(
+            request,
+            "identity/reset.html",
+            {"token": token, "error": exc.message},
+            status_code=exc.status,
+        )
         return _with_prelogin_cookie(request, response, settings)
     return RedirectResponse("/login?reset=1", status_code=303)
 
@@ -144,15 +173,25 @@ def settings_home(actor: PageActor) -> Response:
 def users_page(request: Request, actor: PageActor, session: ReadSession) -> Response:
     users = service.list_users(session, actor)
     grantable = [r for r in Role if may_grant(actor.role, r)]
-    return render(request, "identity/users.html", {
-        "users": users, "roles": grantable, "can_manage": actor.can(Permission.USERS_MANAGE),
-        "error": None, "created": request.query_params.get("created"),
-    })
+    return render(
+        request,
+        "identity/users.html",
+        {
+            "users": users,
+            "roles": grantable,
+            "can_manage": actor.can(Permission.USERS_MANAGE),
+            "error": None,
+            "created": request.query_params.get("created"),
+        },
+    )
 
 
 @router.post("/settings/users", dependencies=[CSRF])
 def users_create(
-    request: Request, actor: PageActor, db: DbDep, clock: ClockDep,
+    request: Request,
+    actor: PageActor,
+    db: DbDep,
+    clock: ClockDep,
     email: Annotated[str, Form(max_length=320)],
     password: Annotated[str, Form(max_length=1024)],
     role: Annotated[Role, Form()],
@@ -160,16 +199,28 @@ def users_create(
 ) -> Response:
     try:
         with db.unit_of_work() as session:
-            user = service.create_user(session, actor, email=email, name=name, role=role,
-                                       password=password, clock=clock)
+            user = service.create_user(
+                session, actor, email=email, name=name, role=role, password=password, clock=clock
+            )
     except GroundswellError as exc:
+        # Render inside the reader: closing it rolls back, which expires the loaded rows.
         with db.reader() as session:
             users = service.list_users(session, actor)
-        return render(request, "identity/users.html", {
-            "users": users, "roles": [r for r in Role if may_grant(actor.role, r)],
-            "can_manage": True, "error": exc.message, "created": None,
-        }, status_code=exc.status)
-    return RedirectResponse(f"/settings/users?{urlencode({'created': user.email})}", status_code=303)
+            return render(
+                request,
+                "identity/users.html",
+                {
+                    "users": users,
+                    "roles": [r for r in Role if may_grant(actor.role, r)],
+                    "can_manage": True,
+                    "error": exc.message,
+                    "created": None,
+                },
+                status_code=exc.status,
+            )
+    return RedirectResponse(
+        f"/settings/users?{urlencode({'created': user.email})}", status_code=303
+    )
 
 
 @router.post("/settings/users/{user_id}/deactivate", dependencies=[CSRF])
@@ -181,26 +232,41 @@ def users_deactivate(user_id: str, actor: PageActor, db: DbDep, clock: ClockDep)
 
 @router.get("/settings/tokens")
 def tokens_page(request: Request, actor: PageActor, session: ReadSession) -> Response:
-    return render(request, "identity/tokens.html", {
-        "tokens": service.list_tokens(session, actor), "scopes": list(Scope), "new_token": None,
-    })
+    return render(
+        request,
+        "identity/tokens.html",
+        {
+            "tokens": service.list_tokens(session, actor),
+            "scopes": list(Scope),
+            "new_token": None,
+        },
+    )
 
 
 @router.post("/settings/tokens", dependencies=[CSRF])
 def tokens_create(
-    request: Request, actor: PageActor, db: DbDep, clock: ClockDep,
+    request: Request,
+    actor: PageActor,
+    db: DbDep,
+    clock: ClockDep,
     name: Annotated[str, Form(min_length=1, max_length=100)],
     scopes: Annotated[list[Scope] | None, Form()] = None,
 ) -> Response:
     with db.unit_of_work() as session:
-        token, secret = service.create_token(session, actor, name=name, scopes=scopes or [Scope.READ],
-                                             clock=clock)
+        token, secret = service.create_token(
+            session, actor, name=name, scopes=scopes or [Scope.READ], clock=clock
+        )
         new = {"name": token.name, "secret": secret}
+    # The secret is rendered in this one response and never again (no redirect, no storage).
+    # Render inside the reader: closing it rolls back, which expires the loaded rows.
     with db.reader() as session:
         tokens = service.list_tokens(session, actor)
-    # The secret is rendered in this one response and never again (no redirect, no storage).
-    return render(request, "identity/tokens.html",
-                  {"tokens": tokens, "scopes": list(Scope), "new_token": new}, status_code=201)
+        return render(
+            request,
+            "identity/tokens.html",
+            {"tokens": tokens, "scopes": list(Scope), "new_token": new},
+            status_code=201,
+        )
 
 
 @router.post("/settings/tokens/{token_id}/revoke", dependencies=[CSRF])
@@ -210,18 +276,30 @@ def tokens_revoke(token_id: str, actor: PageActor, db: DbDep, clock: ClockDep) -
     return RedirectResponse("/settings/tokens", status_code=303)
 
 
-def _filters(action: str | None, object_type: str | None, who: str | None,
-             since: str | None, until: str | None) -> audit_views.AuditFilters:
+def _filters(
+    action: str | None,
+    object_type: str | None,
+    who: str | None,
+    since: str | None,
+    until: str | None,
+) -> audit_views.AuditFilters:
     def moment(v: str | None) -> datetime | None:
         return service.parse_moment(v) if v else None
 
-    return audit_views.AuditFilters(action=action or None, object_type=object_type or None,
-                                    actor=who or None, since=moment(since), until=moment(until))
+    return audit_views.AuditFilters(
+        action=action or None,
+        object_type=object_type or None,
+        actor=who or None,
+        since=moment(since),
+        until=moment(until),
+    )
 
 
 @router.get("/audit")
 def audit_page(
-    request: Request, actor: PageActor, session: ReadSession,
+    request: Request,
+    actor: PageActor,
+    session: ReadSession,
     action: Annotated[str | None, Query(max_length=100)] = None,
     object_type: Annotated[str | None, Query(max_length=100)] = None,
     who: Annotated[str | None, Query(max_length=320)] = None,
@@ -231,18 +309,36 @@ def audit_page(
 ) -> Response:
     filters = _filters(action, object_type, who, since, until)
     rows, next_cursor = audit_views.page(session, actor, filters, cursor=cursor, limit=50)
-    params = {k: v for k, v in {"action": action, "object_type": object_type, "who": who,
-                                "since": since, "until": until}.items() if v}
-    return render(request, "identity/audit.html", {
-        "rows": rows, "next_cursor": next_cursor, "params": params,
-        "next_url": f"/audit?{urlencode({**params, 'cursor': next_cursor})}" if next_cursor else None,
-        "export_query": urlencode(params),
-    })
+    params = {
+        k: v
+        for k, v in {
+            "action": action,
+            "object_type": object_type,
+            "who": who,
+            "since": since,
+            "until": until,
+        }.items()
+        if v
+    }
+    return render(
+        request,
+        "identity/audit.html",
+        {
+            "rows": rows,
+            "next_cursor": next_cursor,
+            "params": params,
+            "next_url": f"/audit?{urlencode({**params, 'cursor': next_cursor})}"
+            if next_cursor
+            else None,
+            "export_query": urlencode(params),
+        },
+    )
 
 
 @router.get("/audit/export")
 def audit_export(
-    actor: PageActor, db: DbDep,
+    actor: PageActor,
+    db: DbDep,
     format: Annotated[str, Query(pattern="^(jsonl|csv)$")] = "csv",
     action: Annotated[str | None, Query(max_length=100)] = None,
     object_type: Annotated[str | None, Query(max_length=100)] = None,
@@ -253,10 +349,13 @@ def audit_export(
     actor.require(Permission.AUDIT_READ)
     filters = _filters(action, object_type, who, since, until)
 
-    def stream():  # type: ignore[no-untyped-def]  # generator handed to Starlette
+    def stream() -> Iterator[str]:
         with db.reader() as session:
             yield from audit_views.export_for(session, actor, format, filters)
 
     media = "text/csv" if format == "csv" else "application/x-ndjson"
-    return StreamingResponse(stream(), media_type=media, headers={
-        "Content-Disposition": f'attachment; filename="audit.{format}"'})
+    return StreamingResponse(
+        stream(),
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="audit.{format}"'},
+    )

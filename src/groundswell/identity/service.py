@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from groundswell.identity.domain import (
@@ -28,10 +28,17 @@ from groundswell.identity.passwords import DUMMY_HASH, hash_password, needs_reha
 from groundswell.identity.tables import ApiToken, Organization, PasswordReset, User, WebSession
 from groundswell.kernel import audit
 from groundswell.kernel.clock import Clock, SystemClock
-from groundswell.kernel.errors import Conflict, Forbidden, InvalidInput, Locked, NotAuthenticated, NotFound
+from groundswell.kernel.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    Locked,
+    NotAuthenticated,
+    NotFound,
+)
 from groundswell.kernel.settings import Settings
 
-TOKEN_PREFIX = "gsk_"
+TOKEN_PREFIX = "gsk_"  # noqa: S105  # a public prefix, not a secret
 
 
 @dataclass(frozen=True)
@@ -77,8 +84,13 @@ def _actor_for(user: User, **extra: Any) -> Actor:
 
 
 def create_organization(
-    session: Session, name: str, *, owner_email: str, owner_password: str,
-    owner_name: str = "", clock: Clock | None = None,
+    session: Session,
+    name: str,
+    *,
+    owner_email: str,
+    owner_password: str,
+    owner_name: str = "",
+    clock: Clock | None = None,
 ) -> tuple[Organization, User]:
     """A new organization and its first user, the owner."""
     clock = clock or SystemClock()
@@ -96,10 +108,24 @@ def create_organization(
         session, org.id, owner_email, owner_name, Role.OWNER, owner_password, clock
     )
     actor = audit.AuditActor(owner.id, owner.email, org.id)
-    audit.record(session, actor, "organization.create", "organization", org.id,
-                 after={"name": org.name, "slug": org.slug}, clock=clock)
-    audit.record(session, actor, "user.create", "user", owner.id,
-                 after={"email": owner.email, "role": owner.role}, clock=clock)
+    audit.record(
+        session,
+        actor,
+        "organization.create",
+        "organization",
+        org.id,
+        after={"name": org.name, "slug": org.slug},
+        clock=clock,
+    )
+    audit.record(
+        session,
+        actor,
+        "user.create",
+        "user",
+        owner.id,
+        after={"email": owner.email, "role": owner.role},
+        clock=clock,
+    )
     return org, owner
 
 
@@ -115,9 +141,14 @@ def _insert_user(
     if session.execute(select(User.id).where(User.email == email)).first():
         raise Conflict(f"A user with the email {email} already exists.")
     user = User(
-        organization_id=org_id, email=email, name=name.strip() or email.split("@")[0],
-        role=role.value, password_hash=hash_password(password), is_active=True,
-        failed_logins=0, created_at=clock.now(),
+        organization_id=org_id,
+        email=email,
+        name=name.strip() or email.split("@")[0],
+        role=role.value,
+        password_hash=hash_password(password),
+        is_active=True,
+        failed_logins=0,
+        created_at=clock.now(),
     )
     session.add(user)
     session.flush()
@@ -125,7 +156,13 @@ def _insert_user(
 
 
 def create_user(
-    session: Session, actor: Actor, *, email: str, name: str, role: Role, password: str,
+    session: Session,
+    actor: Actor,
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    password: str,
     clock: Clock | None = None,
 ) -> User:
     actor.require(Permission.USERS_MANAGE)
@@ -133,23 +170,33 @@ def create_user(
         raise Forbidden(f"A {actor.role} cannot create a user with the role {role}.")
     clock = clock or SystemClock()
     user = _insert_user(session, actor.organization_id, email, name, role, password, clock)
-    audit.record(session, actor.audit, "user.create", "user", user.id,
-                 after={"email": user.email, "role": user.role}, clock=clock)
+    audit.record(
+        session,
+        actor.audit,
+        "user.create",
+        "user",
+        user.id,
+        after={"email": user.email, "role": user.role},
+        clock=clock,
+    )
     return user
 
 
 def list_users(session: Session, actor: Actor) -> list[User]:
     actor.require(Permission.USERS_READ)
-    return list(session.execute(
-        select(User).where(User.organization_id == actor.organization_id).order_by(User.email)
-    ).scalars())
+    return list(
+        session.execute(
+            select(User).where(User.organization_id == actor.organization_id).order_by(User.email)
+        ).scalars()
+    )
 
 
 def access_user(session: Session, actor: Actor, ref: str) -> User:
     """A user of the actor's organization by id or email; 404 for anyone else's."""
     actor.require(Permission.USERS_READ)
     user = session.execute(
-        select(User).where(User.organization_id == actor.organization_id)
+        select(User)
+        .where(User.organization_id == actor.organization_id)
         .where((User.id == ref) | (User.email == ref.strip().lower()))
     ).scalar_one_or_none()
     if user is None:
@@ -167,31 +214,48 @@ def deactivate_user(session: Session, actor: Actor, ref: str, clock: Clock | Non
     if user.role == Role.OWNER.value and _active_owners(session, user.organization_id) <= 1:
         raise Conflict("This is the last owner; make someone else owner first.")
     user.is_active = False
-    session.execute(WebSession.__table__.delete().where(WebSession.user_id == user.id))
+    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
     for token in session.execute(select(ApiToken).where(ApiToken.user_id == user.id)).scalars():
         token.revoked_at = token.revoked_at or (clock or SystemClock()).now()
-    audit.record(session, actor.audit, "user.deactivate", "user", user.id,
-                 before={"is_active": True}, after={"is_active": False}, clock=clock)
+    audit.record(
+        session,
+        actor.audit,
+        "user.deactivate",
+        "user",
+        user.id,
+        before={"is_active": True},
+        after={"is_active": False},
+        clock=clock,
+    )
     return user
 
 
 def _active_owners(session: Session, org_id: str) -> int:
     return session.execute(
-        select(func.count()).select_from(User).where(
+        select(func.count())
+        .select_from(User)
+        .where(
             User.organization_id == org_id, User.role == Role.OWNER.value, User.is_active.is_(True)
         )
     ).scalar_one()
 
 
 def authenticate(
-    session: Session, email: str, password: str, *, settings: Settings, ip: str | None = None,
+    session: Session,
+    email: str,
+    password: str,
+    *,
+    settings: Settings,
+    ip: str | None = None,
     clock: Clock | None = None,
 ) -> User:
     """Check a password. Wrong passwords count towards a lock with growing back-off; the
     message never reveals whether the email exists."""
     clock = clock or SystemClock()
     now = clock.now()
-    user = session.execute(select(User).where(User.email == email.strip().lower())).scalar_one_or_none()
+    user = session.execute(
+        select(User).where(User.email == email.strip().lower())
+    ).scalar_one_or_none()
     if user is None or not user.is_active:
         verify_password(DUMMY_HASH, password)
         raise NotAuthenticated("Email or password is wrong.")
@@ -201,12 +265,20 @@ def authenticate(
     if not verify_password(user.password_hash, password):
         user.failed_logins += 1
         user.locked_until = lock_until(
-            user.failed_logins, now, max_failures=settings.login_max_failures,
+            user.failed_logins,
+            now,
+            max_failures=settings.login_max_failures,
             first_lock=timedelta(minutes=settings.login_lock_minutes),
         )
-        audit.record(session, actor, "login.failed", "user", user.id,
-                     after={"failed_logins": user.failed_logins,
-                            "locked": user.locked_until is not None}, clock=clock)
+        audit.record(
+            session,
+            actor,
+            "login.failed",
+            "user",
+            user.id,
+            after={"failed_logins": user.failed_logins, "locked": user.locked_until is not None},
+            clock=clock,
+        )
         session.flush()
         if user.locked_until is not None:
             raise Locked("Too many failed attempts. Try again later or reset your password.")
@@ -222,16 +294,26 @@ def authenticate(
 
 
 def start_session(
-    session: Session, user: User, *, settings: Settings, ip: str | None = None,
+    session: Session,
+    user: User,
+    *,
+    settings: Settings,
+    ip: str | None = None,
     clock: Clock | None = None,
 ) -> str:
     """Create a web session; returns the cookie value (stored only as its hash)."""
     now = (clock or SystemClock()).now()
     cookie = secrets.token_urlsafe(32)
-    session.add(WebSession(
-        id=sha256(cookie), user_id=user.id, csrf_token=secrets.token_urlsafe(32),
-        created_at=now, expires_at=now + timedelta(hours=settings.session_hours), ip=ip,
-    ))
+    session.add(
+        WebSession(
+            id=sha256(cookie),
+            user_id=user.id,
+            csrf_token=secrets.token_urlsafe(32),
+            created_at=now,
+            expires_at=now + timedelta(hours=settings.session_hours),
+            ip=ip,
+        )
+    )
     session.flush()
     return cookie
 
@@ -241,7 +323,8 @@ def resolve_session(
 ) -> Actor | None:
     now = (clock or SystemClock()).now()
     row = session.execute(
-        select(WebSession, User).join(User, User.id == WebSession.user_id)
+        select(WebSession, User)
+        .join(User, User.id == WebSession.user_id)
         .where(WebSession.id == sha256(cookie))
     ).first()
     if row is None:
@@ -254,13 +337,18 @@ def resolve_session(
 
 def end_session(session: Session, actor: Actor) -> None:
     if actor.session_id:
-        session.execute(WebSession.__table__.delete().where(WebSession.id == actor.session_id))
+        session.execute(delete(WebSession).where(WebSession.id == actor.session_id))
         audit.record(session, actor.audit, "logout", "user", actor.user_id)
 
 
 def create_token(
-    session: Session, actor: Actor, *, name: str, scopes: list[Scope],
-    expires_in_days: int | None = None, clock: Clock | None = None,
+    session: Session,
+    actor: Actor,
+    *,
+    name: str,
+    scopes: list[Scope],
+    expires_in_days: int | None = None,
+    clock: Clock | None = None,
 ) -> tuple[ApiToken, str]:
     """A new API token for the actor; returns the row and the secret (shown once)."""
     actor.require(Permission.TOKENS_OWN)
@@ -269,30 +357,48 @@ def create_token(
     now = (clock or SystemClock()).now()
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
-        organization_id=actor.organization_id, user_id=actor.user_id, name=name.strip(),
-        prefix=secret[:12], token_hash=sha256(secret), scopes=sorted(s.value for s in scopes),
+        organization_id=actor.organization_id,
+        user_id=actor.user_id,
+        name=name.strip(),
+        prefix=secret[:12],
+        token_hash=sha256(secret),
+        scopes=sorted(s.value for s in scopes),
         created_at=now,
         expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
     )
     session.add(token)
     session.flush()
-    audit.record(session, actor.audit, "token.create", "api_token", token.id,
-                 after={"name": token.name, "scopes": token.scopes, "prefix": token.prefix},
-                 clock=clock)
+    audit.record(
+        session,
+        actor.audit,
+        "token.create",
+        "api_token",
+        token.id,
+        after={"name": token.name, "scopes": token.scopes, "prefix": token.prefix},
+        clock=clock,
+    )
     return token, secret
 
 
 def list_tokens(session: Session, actor: Actor) -> list[ApiToken]:
     """The actor's own tokens (admins see their own too: tokens are personal)."""
-    return list(session.execute(
-        select(ApiToken).where(ApiToken.user_id == actor.user_id).order_by(ApiToken.created_at.desc())
-    ).scalars())
+    return list(
+        session.execute(
+            select(ApiToken)
+            .where(ApiToken.user_id == actor.user_id)
+            .order_by(ApiToken.created_at.desc())
+        ).scalars()
+    )
 
 
-def revoke_token(session: Session, actor: Actor, token_ref: str, clock: Clock | None = None) -> ApiToken:
+def revoke_token(
+    session: Session, actor: Actor, token_ref: str, clock: Clock | None = None
+) -> ApiToken:
     actor.require(Permission.TOKENS_OWN)
-    query = select(ApiToken).where(ApiToken.organization_id == actor.organization_id).where(
-        (ApiToken.id == token_ref) | (ApiToken.prefix == token_ref)
+    query = (
+        select(ApiToken)
+        .where(ApiToken.organization_id == actor.organization_id)
+        .where((ApiToken.id == token_ref) | (ApiToken.prefix == token_ref))
     )
     if not actor.can(Permission.USERS_MANAGE):
         query = query.where(ApiToken.user_id == actor.user_id)
@@ -301,8 +407,16 @@ def revoke_token(session: Session, actor: Actor, token_ref: str, clock: Clock | 
         raise NotFound(f"No token {token_ref!r} that you may revoke.")
     if token.revoked_at is None:
         token.revoked_at = (clock or SystemClock()).now()
-        audit.record(session, actor.audit, "token.revoke", "api_token", token.id,
-                     before={"revoked": False}, after={"revoked": True}, clock=clock)
+        audit.record(
+            session,
+            actor.audit,
+            "token.revoke",
+            "api_token",
+            token.id,
+            before={"revoked": False},
+            after={"revoked": True},
+            clock=clock,
+        )
     session.flush()
     return token
 
@@ -314,7 +428,8 @@ def resolve_token(
     once a minute (the caller commits)."""
     now = (clock or SystemClock()).now()
     row = session.execute(
-        select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
         .where(ApiToken.token_hash == sha256(secret))
     ).first()
     if row is None:
@@ -329,7 +444,9 @@ def resolve_token(
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         token.last_used_at = now
         session.flush()
-    return _actor_for(user, scopes=frozenset(Scope(s) for s in token.scopes), token_id=token.id, ip=ip)
+    return _actor_for(
+        user, scopes=frozenset(Scope(s) for s in token.scopes), token_id=token.id, ip=ip
+    )
 
 
 def request_password_reset(
@@ -338,21 +455,35 @@ def request_password_reset(
     """A one-time reset token for the user (raises NotFound for unknown emails: callers on
     public pages must hide that)."""
     now = (clock or SystemClock()).now()
-    user = session.execute(select(User).where(User.email == email.strip().lower())).scalar_one_or_none()
+    user = session.execute(
+        select(User).where(User.email == email.strip().lower())
+    ).scalar_one_or_none()
     if user is None or not user.is_active:
         raise NotFound(f"No active user with the email {email}.")
     secret = secrets.token_urlsafe(32)
-    session.add(PasswordReset(
-        user_id=user.id, token_hash=sha256(secret), created_at=now,
-        expires_at=now + timedelta(minutes=settings.reset_token_minutes),
-    ))
-    audit.record(session, audit.AuditActor(user.id, user.email, user.organization_id),
-                 "password.reset_requested", "user", user.id, clock=clock)
+    session.add(
+        PasswordReset(
+            user_id=user.id,
+            token_hash=sha256(secret),
+            created_at=now,
+            expires_at=now + timedelta(minutes=settings.reset_token_minutes),
+        )
+    )
+    audit.record(
+        session,
+        audit.AuditActor(user.id, user.email, user.organization_id),
+        "password.reset_requested",
+        "user",
+        user.id,
+        clock=clock,
+    )
     session.flush()
     return user, secret
 
 
-def reset_password(session: Session, secret: str, new_password: str, clock: Clock | None = None) -> User:
+def reset_password(
+    session: Session, secret: str, new_password: str, clock: Clock | None = None
+) -> User:
     now = (clock or SystemClock()).now()
     reset = session.execute(
         select(PasswordReset).where(PasswordReset.token_hash == sha256(secret))
@@ -369,9 +500,15 @@ def reset_password(session: Session, secret: str, new_password: str, clock: Cloc
     user.failed_logins = 0
     user.locked_until = None
     reset.used_at = now
-    session.execute(WebSession.__table__.delete().where(WebSession.user_id == user.id))
-    audit.record(session, audit.AuditActor(user.id, user.email, user.organization_id),
-                 "password.reset", "user", user.id, clock=clock)
+    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    audit.record(
+        session,
+        audit.AuditActor(user.id, user.email, user.organization_id),
+        "password.reset",
+        "user",
+        user.id,
+        clock=clock,
+    )
     session.flush()
     return user
 
@@ -386,8 +523,10 @@ def organization_of(session: Session, actor: Actor) -> Organization:
 def first_owner(session: Session) -> User | None:
     """The oldest active owner (the CLI acts as this user on the machine it runs on)."""
     return session.execute(
-        select(User).where(User.role == Role.OWNER.value, User.is_active.is_(True))
-        .order_by(User.created_at).limit(1)
+        select(User)
+        .where(User.role == Role.OWNER.value, User.is_active.is_(True))
+        .order_by(User.created_at)
+        .limit(1)
     ).scalar_one_or_none()
 
 

@@ -157,7 +157,9 @@ def verify_rows(rows: Iterable[AuditEntry]) -> ChainReport:
                 ChainProblem(entry.seq, "link broken: previous hash does not match the row before"),
             )
         if chain_hash(entry.prev_hash, canonical(entry)) != entry.hash:
-            return ChainReport(count, ChainProblem(entry.seq, "content changed: hash does not match"))
+            return ChainReport(
+                count, ChainProblem(entry.seq, "content changed: hash does not match")
+            )
         prev_hash = entry.hash
         expected_seq += 1
     return ChainReport(count, None)
@@ -167,9 +169,16 @@ def iter_chain(session: Session, batch: int = 2000) -> Iterator[AuditEntry]:
     """All rows in `seq` order, in batches (flat memory on long chains)."""
     after = 0
     while True:
-        rows = session.execute(
-            select(AuditEntry).where(AuditEntry.seq > after).order_by(AuditEntry.seq).limit(batch)
-        ).scalars().all()
+        rows = (
+            session.execute(
+                select(AuditEntry)
+                .where(AuditEntry.seq > after)
+                .order_by(AuditEntry.seq)
+                .limit(batch)
+            )
+            .scalars()
+            .all()
+        )
         if not rows:
             return
         yield from rows

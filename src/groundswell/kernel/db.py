@@ -124,13 +124,13 @@ class Database:
 
     @contextmanager
     def reader(self) -> Iterator[Session]:
-        """A read-only session; anything written in it is rolled back."""
+        """A read-only session; anything written in it is rolled back. Objects loaded in it
+        stay readable (detached, not expired) after the block."""
         session = self._read_sessions()
         try:
             yield session
         finally:
-            session.rollback()
-            session.close()
+            session.close()  # rolls the transaction back without expiring loaded objects
 
     def dispose(self) -> None:
         self.write_engine.dispose()

@@ -104,15 +104,22 @@ class Dispatcher:
     def _drain(self, limit: int) -> int:
         now = self.clock.now()
         with self.db.reader() as session:
-            due = session.execute(
-                select(OutboxDelivery.id)
-                .where(OutboxDelivery.delivered_at.is_(None))
-                .where(
-                    or_(OutboxDelivery.next_attempt_at.is_(None), OutboxDelivery.next_attempt_at <= now)
+            due = (
+                session.execute(
+                    select(OutboxDelivery.id)
+                    .where(OutboxDelivery.delivered_at.is_(None))
+                    .where(
+                        or_(
+                            OutboxDelivery.next_attempt_at.is_(None),
+                            OutboxDelivery.next_attempt_at <= now,
+                        )
+                    )
+                    .order_by(OutboxDelivery.id)
+                    .limit(limit)
                 )
-                .order_by(OutboxDelivery.id)
-                .limit(limit)
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
         done = 0
         for delivery_id in due:
             if self._deliver(delivery_id):
@@ -126,7 +133,11 @@ class Dispatcher:
                 if delivery is None or delivery.delivered_at is not None:
                     return False
                 event_row = session.get(OutboxEvent, delivery.event_id)
-                handler = self.bus.handlers_for(event_row.event_type).get(delivery.handler) if event_row else None
+                handler = (
+                    self.bus.handlers_for(event_row.event_type).get(delivery.handler)
+                    if event_row
+                    else None
+                )
                 event_type = self.bus.event_type(event_row.event_type) if event_row else None
                 if event_row is None or handler is None or event_type is None:
                     # Handler removed from the code base: nothing to run, leave it pending
@@ -145,6 +156,8 @@ class Dispatcher:
                 if delivery is not None:
                     delivery.attempts += 1
                     delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                    backoff = min(timedelta(seconds=2 ** min(delivery.attempts, 12)), self.MAX_BACKOFF)
+                    backoff = min(
+                        timedelta(seconds=2 ** min(delivery.attempts, 12)), self.MAX_BACKOFF
+                    )
                     delivery.next_attempt_at = self.clock.now() + backoff
             return False

@@ -53,7 +53,7 @@ def check_limit(limit: int) -> int:
 
 def paginate(
     session: Session,
-    stmt: Select[tuple[T]],
+    stmt: Select[T],
     *,
     key: InstrumentedAttribute[Any],
     id_: InstrumentedAttribute[Any],

@@ -53,9 +53,7 @@ class Settings(BaseSettings):
     smtp_port: int = Field(default=25, description="SMTP port.")
     smtp_user: str = Field(default="", description="SMTP user name, if the server needs one.")
     smtp_password: SecretStr = Field(default=SecretStr(""), description="SMTP password.")
-    smtp_from: str = Field(
-        default="groundswell@localhost", description="Sender address of emails."
-    )
+    smtp_from: str = Field(default="groundswell@localhost", description="Sender address of emails.")
     smtp_starttls: bool = Field(default=False, description="Use STARTTLS with the SMTP server.")
     triage_priority_weights: dict[str, float] = Field(
         default_factory=dict,

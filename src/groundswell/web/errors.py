@@ -24,25 +24,31 @@ def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def _problem_response(request: Request, status: int, title: str, detail: str, code: str,
-                      **extra: Any) -> Response:
+def _problem_response(
+    request: Request, status: int, title: str, detail: str, code: str, **extra: Any
+) -> Response:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(
         problem(status, title, detail, code, instance=request.url.path, **extra),
-        status_code=status, media_type=PROBLEM_JSON, headers=headers,
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
     )
 
 
 def _page(request: Request, status: int, title: str, detail: str) -> Response:
     template = "error_partial.html" if request.headers.get("HX-Request") else "error.html"
-    return render(request, template, {"status": status, "title": title, "detail": detail},
-                  status_code=status)
+    return render(
+        request, template, {"status": status, "title": title, "detail": detail}, status_code=status
+    )
 
 
 async def on_groundswell_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, GroundswellError)
     if is_api(request):
-        return _problem_response(request, exc.status, exc.title, exc.message, exc.code, **exc.details)
+        return _problem_response(
+            request, exc.status, exc.title, exc.message, exc.code, **exc.details
+        )
     if isinstance(exc, NotAuthenticated):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
@@ -71,9 +77,14 @@ async def on_validation_error(request: Request, exc: Exception) -> Response:
     malformed = any(e["message"].startswith("malformed JSON") for e in errors)
     status = 400 if malformed else 422
     if is_api(request):
-        return _problem_response(request, status, "Malformed request" if malformed else "Invalid input",
-                                 detail, "malformed_json" if malformed else "invalid_input",
-                                 errors=errors)
+        return _problem_response(
+            request,
+            status,
+            "Malformed request" if malformed else "Invalid input",
+            detail,
+            "malformed_json" if malformed else "invalid_input",
+            errors=errors,
+        )
     return _page(request, status, "Invalid input", detail)
 
 

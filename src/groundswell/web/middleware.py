@@ -65,11 +65,24 @@ class BodyLimit:
     async def _refuse(self, scope: Scope, send: Send) -> None:
         detail = f"The request body is larger than the limit of {self.max_bytes} bytes."
         body = json.dumps(
-            problem(413, "Payload too large", detail, "payload_too_large", instance=scope.get("path", ""))
+            problem(
+                413,
+                "Payload too large",
+                detail,
+                "payload_too_large",
+                instance=scope.get("path", ""),
+            )
         ).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/problem+json"),
-                                (b"content-length", str(len(body)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 
