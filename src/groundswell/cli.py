@@ -10,13 +10,17 @@ from typing import Annotated
 import typer
 
 from groundswell import __version__
+from groundswell.care.cli import care_app
+from groundswell.crisis.cli import crisis_app
 from groundswell.demo import seed
+from groundswell.governance.cli import governance_app
 from groundswell.identity import service as identity_service
 from groundswell.identity.cli import audit_app, read_password, tokens_app, users_app
 from groundswell.kernel import migrate as migrations
 from groundswell.kernel.console import err, open_database, out
 from groundswell.kernel.errors import GroundswellError, InvalidInput
 from groundswell.kernel.settings import get_settings
+from groundswell.listening.cli import listening_app
 from groundswell.serve import run
 
 try:  # TEMP-LEAD: triage in progress
@@ -34,6 +38,10 @@ app = typer.Typer(
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
+app.add_typer(governance_app, name="governance")
+app.add_typer(listening_app, name="listening")
+app.add_typer(care_app, name="care")
+app.add_typer(crisis_app, name="crisis")
 register_triage(app)
 
 

@@ -1,0 +1,1 @@
+"""Care: conversations, routing, SLA policies and clocks, claims, saved replies, CSAT."""

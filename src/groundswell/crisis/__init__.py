@@ -1,0 +1,1 @@
+"""Crisis: spike detection, incidents, playbooks, crisis mode, reviews, drills."""

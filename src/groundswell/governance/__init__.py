@@ -1,0 +1,2 @@
+"""Governance: coordination models, units, approvals, the policy engine, guideline training,
+brand accounts with their vault and hand-over."""

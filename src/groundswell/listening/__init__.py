@@ -1,0 +1,1 @@
+"""Listening: listening queries, mentions, the ingest pipeline, search."""
