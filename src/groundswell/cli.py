@@ -22,11 +22,7 @@ from groundswell.kernel.errors import GroundswellError, InvalidInput
 from groundswell.kernel.settings import get_settings
 from groundswell.listening.cli import listening_app
 from groundswell.serve import run
-
-try:  # TEMP-LEAD: triage in progress
-    from groundswell.triage.cli import register as register_triage
-except ImportError:
-    register_triage = lambda app: None  # noqa: E731
+from groundswell.triage.cli import register as register_triage
 
 app = typer.Typer(
     name="groundswell",
