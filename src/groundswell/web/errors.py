@@ -51,7 +51,11 @@ async def on_groundswell_error(request: Request, exc: Exception) -> Response:
         )
     if isinstance(exc, NotAuthenticated):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+        login = f"/login?next={quote(target)}"
+        if request.headers.get("HX-Request"):
+            # htmx would follow a 303 inside the fragment; ask it to navigate the whole page.
+            return Response(status_code=401, headers={"HX-Redirect": login})
+        return RedirectResponse(login, status_code=303)
     return _page(request, exc.status, exc.title, exc.message)
 
 

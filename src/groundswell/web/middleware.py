@@ -47,6 +47,13 @@ class BodyLimit:
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if too_large:
+                # The framework may turn the exception raised from `receive` into its own
+                # answer (FastAPI answers 400 "error parsing the body"); replace it with the 413.
+                if not started:
+                    started = True
+                    await self._refuse(scope, send)
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)

@@ -30,10 +30,14 @@ def readyz(request: Request) -> Response:
             session.execute(text("SELECT 1"))
         at_head = is_at_head(db.read_engine)
     except Exception as exc:  # any failure to reach the database means "not ready"
-        return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, status_code=503)
+        return JSONResponse(
+            {"status": "unavailable", "reason": type(exc).__name__}, status_code=503
+        )
     if not at_head:
-        return JSONResponse({"status": "unavailable", "reason": "migrations pending: run `groundswell migrate`"},
-                            status_code=503)
+        return JSONResponse(
+            {"status": "unavailable", "reason": "migrations pending: run `groundswell migrate`"},
+            status_code=503,
+        )
     return JSONResponse({"status": "ready"})
 
 
