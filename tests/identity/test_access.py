@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
+from groundswell.identity import service as identity_service
 from groundswell.identity.domain import Role, Scope
+from groundswell.identity.tables import User
 from groundswell.kernel.db import Database
+from groundswell.kernel.errors import Conflict
 from tests.builders import Person, bearer, csrf_from, login, make_org, make_token, make_user
 
 NEW_USER = {"email": "fresh@example.org", "password": "a-fine-long-password-1", "role": "viewer"}
@@ -163,3 +167,23 @@ def test_settings_page_lists_only_own_organization(
     assert page.status_code == 200
     assert acme.email in page.text
     assert globex.email not in page.text
+
+
+def test_a_deactivation_guard_refuses_until_forced_with_a_reason(db: Database) -> None:
+    owner = make_org(db, "Guarded")
+    agent = make_user(db, owner, Role.AGENT)
+
+    def holds_accounts(session: Session, user: User) -> str | None:
+        return "They still hold the brand account @acme." if user.email == agent.email else None
+
+    identity_service.register_deactivation_guard(holds_accounts)
+    try:
+        with pytest.raises(Conflict, match="still hold"), db.unit_of_work() as session:
+            identity_service.deactivate_user(session, owner.actor, agent.email)
+        with db.unit_of_work() as session:
+            user = identity_service.deactivate_user(
+                session, owner.actor, agent.email, force_reason="left suddenly; accounts frozen"
+            )
+            assert user.is_active is False
+    finally:
+        identity_service._deactivation_guards.remove(holds_accounts)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -204,7 +205,27 @@ def access_user(session: Session, actor: Actor, ref: str) -> User:
     return user
 
 
-def deactivate_user(session: Session, actor: Actor, ref: str, clock: Clock | None = None) -> User:
+DeactivationGuard = Callable[[Session, User], str | None]
+_deactivation_guards: list[DeactivationGuard] = []
+
+
+def register_deactivation_guard(guard: DeactivationGuard) -> DeactivationGuard:
+    """Higher rooms (governance: brand accounts still held) may refuse a deactivation: the
+    guard returns why, or None. Identity cannot import them, so they register here."""
+    _deactivation_guards.append(guard)
+    return guard
+
+
+def deactivate_user(
+    session: Session,
+    actor: Actor,
+    ref: str,
+    clock: Clock | None = None,
+    *,
+    force_reason: str | None = None,
+) -> User:
+    """Deactivate a user: sessions end, tokens are revoked. Refused while a guard objects
+    (e.g. the user still holds brand accounts) unless forced with a reason, which is audited."""
     actor.require(Permission.USERS_MANAGE)
     user = access_user(session, actor, ref)
     if user.id == actor.user_id:
@@ -213,6 +234,9 @@ def deactivate_user(session: Session, actor: Actor, ref: str, clock: Clock | Non
         raise Forbidden(f"A {actor.role} cannot deactivate a {user.role}.")
     if user.role == Role.OWNER.value and _active_owners(session, user.organization_id) <= 1:
         raise Conflict("This is the last owner; make someone else owner first.")
+    objections = [reason for guard in _deactivation_guards if (reason := guard(session, user))]
+    if objections and not (force_reason and force_reason.strip()):
+        raise Conflict(" ".join(objections) + " Hand over first, or force with a reason.")
     user.is_active = False
     session.execute(delete(WebSession).where(WebSession.user_id == user.id))
     for token in session.execute(select(ApiToken).where(ApiToken.user_id == user.id)).scalars():
@@ -224,7 +248,10 @@ def deactivate_user(session: Session, actor: Actor, ref: str, clock: Clock | Non
         "user",
         user.id,
         before={"is_active": True},
-        after={"is_active": False},
+        after={
+            "is_active": False,
+            **({"forced": force_reason, "objections": objections} if objections else {}),
+        },
         clock=clock,
     )
     return user

@@ -12,8 +12,10 @@ from rich.console import Console
 from groundswell.kernel.db import Database
 from groundswell.kernel.settings import Settings, get_settings
 
-err = Console(stderr=True)
-out = Console()
+# soft_wrap: never break a line that a script reads (links, tokens, error messages) at the
+# terminal width; Rich would otherwise wrap at 80 columns when output is not a terminal.
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
 
 
 def print_json(data: Any) -> None:
