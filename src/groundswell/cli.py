@@ -14,7 +14,7 @@ from groundswell.care.cli import care_app
 from groundswell.crisis.cli import crisis_app
 from groundswell.demo import seed
 from groundswell.governance.accounts_cli import accounts_app, vault_app
-from groundswell.governance.cli import governance_app
+from groundswell.governance.cli import governance_app, policy_app
 from groundswell.identity import service as identity_service
 from groundswell.identity.cli import audit_app, read_password, tokens_app, users_app
 from groundswell.kernel import migrate as migrations
@@ -36,6 +36,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
 app.add_typer(governance_app, name="governance")
+app.add_typer(policy_app, name="policy")  # the contract: `groundswell policy check`
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(vault_app, name="vault")
 app.add_typer(listening_app, name="listening")
