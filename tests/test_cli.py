@@ -134,3 +134,12 @@ def test_migrate_down_and_up(settings: Settings, capsys: Capture) -> None:
     assert main(["migrate", "--down", "--revision", "base"]) == 0
     assert main(["migrate"]) == 0
     assert "head" in capsys.readouterr().out
+
+
+def test_error_messages_quoting_markup_are_printed_verbatim(
+    settings: Settings, capsys: Capture
+) -> None:
+    _init(settings.data_dir)
+    capsys.readouterr()
+    assert main(["users", "deactivate", "[/bold]@example.org"]) == 1
+    assert "[/bold]@example.org" in capsys.readouterr().err

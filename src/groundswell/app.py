@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from groundswell import __version__
+from groundswell.governance import accounts_api, accounts_pages
 from groundswell.identity import api as identity_api
 from groundswell.identity import pages as identity_pages
 from groundswell.identity.deps import page_actor
@@ -62,5 +63,7 @@ def create_app(
     app.include_router(health)
     app.include_router(identity_api.router)
     app.include_router(identity_pages.router)
+    app.include_router(accounts_api.router)
+    app.include_router(accounts_pages.router)
     app.include_router(room_router(BUILT_ROOMS, page_actor))
     return app

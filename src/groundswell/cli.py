@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from groundswell import __version__
 from groundswell.care.cli import care_app
@@ -15,6 +16,7 @@ from groundswell.crisis.cli import crisis_app
 from groundswell.demo import seed
 from groundswell.governance.accounts_cli import accounts_app, vault_app
 from groundswell.governance.cli import governance_app, policy_app
+from groundswell.governance.vault import ensure_key as ensure_vault_key
 from groundswell.identity import service as identity_service
 from groundswell.identity.cli import audit_app, read_password, tokens_app, users_app
 from groundswell.kernel import migrate as migrations
@@ -85,6 +87,9 @@ def init(
     settings = get_settings()
     db = open_database(settings)
     migrations.upgrade(settings.database_url)
+    ensure_vault_key(
+        settings.data_dir
+    )  # the credential vault's key lives beside the data, never in it
     with db.reader() as session:
         existing = identity_service.first_owner(session)
     if existing is not None:
@@ -155,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = app(args=argv, standalone_mode=False)
     except GroundswellError as exc:
-        err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        # Text, not markup: a message may quote user input such as "[/bold]".
+        err.print(Text.assemble(("error: ", "bold red"), exc.message), highlight=False)
         return exc.exit_code
     except typer.Abort:
         err.print("Aborted.")

@@ -138,8 +138,11 @@ def test_a_room_not_built_yet_shows_its_honest_empty_state(
     page = outline(response.text)
     assert page.h1 == [room.title]
     assert page.title == f"{room.title} · Groundswell"
-    assert "Nothing here yet" in response.text
+    empty = "The rest of this room is not built yet" if room.built_parts else "Nothing here yet"
+    assert empty in response.text
     assert room.issue_hint in response.text
+    for _label, href in room.built_parts:
+        assert f'href="{href}"' in response.text
     current = [a for a in page.nav_links["Rooms"] if a.get("aria-current") == "page"]
     assert [a["href"] for a in current] == [f"/{room.slug}"]
 
@@ -250,6 +253,8 @@ def test_pages_carry_no_inline_event_handlers(client: TestClient, owner: Person,
 
 
 def test_expired_session_in_an_htmx_request_redirects_the_whole_page(client: TestClient) -> None:
-    response = client.get("/settings/tokens", headers={"HX-Request": "true"}, follow_redirects=False)
+    response = client.get(
+        "/settings/tokens", headers={"HX-Request": "true"}, follow_redirects=False
+    )
     assert response.status_code == 401
     assert response.headers["HX-Redirect"] == "/login?next=/settings/tokens"

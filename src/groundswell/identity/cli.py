@@ -132,11 +132,21 @@ def users_reset_password(email: Annotated[str, typer.Argument(help="The user's e
 
 @users_app.command("deactivate")
 def users_deactivate(
-    email: Annotated[str, typer.Argument(help="The user's email.")], as_email: AsOption = None
+    email: Annotated[str, typer.Argument(help="The user's email.")],
+    force_reason: Annotated[
+        str | None,
+        typer.Option(
+            help="Deactivate even though they still hold brand accounts; the reason is audited."
+        ),
+    ] = None,
+    as_email: AsOption = None,
 ) -> None:
-    """Deactivate a user: signs them out everywhere and revokes their tokens."""
+    """Deactivate a user: signs them out everywhere and revokes their tokens. Refused while
+    they hold brand accounts (run `groundswell accounts handover` first) unless forced."""
     with open_database().unit_of_work() as session:
-        user = service.deactivate_user(session, cli_actor(session, as_email), email)
+        user = service.deactivate_user(
+            session, cli_actor(session, as_email), email, force_reason=force_reason
+        )
         out.print(f"Deactivated {user.email}.")
 
 

@@ -8,6 +8,7 @@ import importlib
 TABLE_MODULES = (
     "groundswell.kernel.tables",
     "groundswell.identity.tables",
+    "groundswell.governance.tables",
 )
 
 

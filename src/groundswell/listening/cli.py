@@ -1,7 +1,100 @@
-"""`groundswell listening ...`."""
+"""`groundswell listening ...`.
+
+``listening match --query Q --in FILE.jsonl`` (public contract, see ``docs/queries.md``):
+prints the ``id`` of each post the query matches, one a line, in input order. ``--in -``
+reads standard input. Exit status: 0 when every line was a post; 2 on a bad query (the error,
+with column and caret, on stderr) or an unreadable file; 3 when some lines were not posts
+(each named on stderr, the good lines still matched).
+"""
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Annotated, BinaryIO, NoReturn
+
 import typer
 
+from groundswell.listening.domain import Document, QuerySyntaxError
+from groundswell.listening.query import compile_query
+from groundswell.listening.schemas import BadPost, post_from_json
+
 listening_app = typer.Typer(help="Listening.", no_args_is_help=True)
+
+EXIT_USAGE = 2
+EXIT_BAD_LINES = 3
+# Bad-line messages printed before the rest are only counted, so a wrong file cannot flood
+# the terminal.
+MAX_LINE_MESSAGES = 100
+
+
+@listening_app.command("match")
+def match(
+    query: Annotated[str, typer.Option("--query", "-q", help="The listening query.")],
+    source: Annotated[
+        str,
+        typer.Option("--in", help="JSONL file of posts (id, text, ...); - for standard input."),
+    ],
+) -> None:
+    """Print the id of each post in a JSONL file that the query matches, in input order."""
+    try:
+        compiled = compile_query(query)
+    except QuerySyntaxError as exc:
+        _fail(f"error: {exc.message}", EXIT_USAGE)
+    bad = 0
+    out = sys.stdout
+    try:
+        with ExitStack() as stack:
+            stream = _open(source, stack)
+            for line_no, raw in _lines(stream):
+                try:
+                    post = post_from_json(raw)
+                except BadPost as exc:
+                    bad += 1
+                    if bad <= MAX_LINE_MESSAGES:
+                        sys.stderr.write(f"line {line_no}: {exc}\n")
+                    continue
+                if compiled.matches(Document.from_post(post)):
+                    out.write(f"{post.id}\n")
+        out.flush()
+    except BrokenPipeError:  # the reader (head, grep -m 1) has all it wants
+        _quiet_broken_pipe()
+    if bad:
+        more = f" ({bad - MAX_LINE_MESSAGES} not shown)" if bad > MAX_LINE_MESSAGES else ""
+        _fail(f"{bad} bad line{'s' if bad != 1 else ''} skipped{more}", EXIT_BAD_LINES)
+
+
+def _open(source: str, stack: ExitStack) -> BinaryIO:
+    if source == "-":
+        return sys.stdin.buffer
+    path = Path(source)
+    try:
+        return stack.enter_context(path.open("rb"))
+    except OSError as exc:
+        _fail(f"error: cannot read {source}: {exc.strerror or exc}", EXIT_USAGE)
+
+
+def _lines(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
+    """Numbered non-blank lines (1-based); a UTF-8 byte order mark on the first is dropped."""
+    for line_no, raw in enumerate(stream, start=1):
+        if line_no == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        if raw.strip():
+            yield line_no, raw
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    # Written directly: the message holds the query, which Rich would read as markup and wrap.
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+    raise typer.Exit(code)
+
+
+def _quiet_broken_pipe() -> NoReturn:
+    # Point stdout at devnull so the interpreter's final flush does not raise again.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    raise typer.Exit(0)

@@ -12,6 +12,8 @@ class Room:
     title: str
     summary: str
     issue_hint: str
+    # Parts of the room that already have pages, shown on its (otherwise empty) room page.
+    built_parts: tuple[tuple[str, str], ...] = ()
 
 
 ROOMS: tuple[Room, ...] = (
@@ -32,6 +34,11 @@ ROOMS: tuple[Room, ...] = (
         "Governance",
         "Decide who speaks for you: coordination model, roles, approvals, policy, brand accounts.",
         "Pick a coordination model and register your brand accounts here.",
+        built_parts=(
+            ("Brand accounts", "/governance/accounts"),
+            ("Orphan risks", "/governance/accounts/orphans"),
+            ("Hand-over", "/governance/accounts/handover"),
+        ),
     ),
     Room(
         "crisis",

@@ -12,7 +12,7 @@ from starlette.templating import Jinja2Templates
 from groundswell import __version__
 from groundswell.web.rooms import ROOMS
 
-TEMPLATE_PACKAGES = ("groundswell.web", "groundswell.identity")
+TEMPLATE_PACKAGES = ("groundswell.web", "groundswell.identity", "groundswell.governance")
 
 _env = Environment(
     loader=ChoiceLoader([PackageLoader(pkg, "templates") for pkg in TEMPLATE_PACKAGES]),
