@@ -26,7 +26,7 @@ from groundswell.identity.deps import (
     prelogin_csrf,
 )
 from groundswell.identity.domain import Permission, Role, Scope, may_grant
-from groundswell.kernel.errors import GroundswellError, InvalidInput, Locked, NotAuthenticated
+from groundswell.kernel.errors import GroundswellError, InvalidInput, NotAuthenticated
 from groundswell.web import render
 
 router = APIRouter(include_in_schema=False)
@@ -80,16 +80,18 @@ def login(
     next: Annotated[str | None, Form()] = None,
 ) -> Response:
     check_csrf(request, csrf_token)
+    failure: GroundswellError | None = None
     try:
+        with db.reader() as session:  # Argon2 runs here, never while holding the writer
+            check = service.check_password(session, email, password)
         with db.unit_of_work() as session:
             try:
-                user = service.authenticate(
-                    session, email, password, settings=settings, ip=client_ip(request), clock=clock
+                user = service.record_login(
+                    session, check, settings=settings, ip=client_ip(request), clock=clock
                 )
-            except (NotAuthenticated, Locked) as exc:
-                failure: GroundswellError | None = exc
+            except NotAuthenticated as exc:
+                failure = exc  # the failure count commits with this unit of work
             else:
-                failure = None
                 cookie = service.start_session(
                     session, user, settings=settings, ip=client_ip(request), clock=clock
                 )

@@ -33,7 +33,6 @@ from groundswell.kernel.errors import (
     Conflict,
     Forbidden,
     InvalidInput,
-    Locked,
     NotAuthenticated,
     NotFound,
 )
@@ -267,51 +266,86 @@ def _active_owners(session: Session, org_id: str) -> int:
     ).scalar_one()
 
 
-def authenticate(
+LOGIN_FAILED = (
+    "Email or password is wrong. After several failed attempts in a row an account is locked "
+    "for a while; a reset link unlocks it."
+)
+
+
+@dataclass(frozen=True)
+class PasswordCheck:
+    """The outcome of the slow part of a sign-in, computed outside any write transaction."""
+
+    email: str
+    user_id: str | None
+    password_ok: bool
+    new_hash: str | None  # set when the stored hash uses outdated Argon2 parameters
+
+
+def check_password(session: Session, email: str, password: str) -> PasswordCheck:
+    """Verify a password (Argon2, ~100 ms) in a read-only session, so that the single SQLite
+    writer is never held while hashing. Unknown and inactive users are checked against a
+    dummy hash: the time taken does not reveal whether an account exists."""
+    email = email.strip().lower()
+    user = session.execute(select(User).where(User.email == email)).scalar_one_or_none()
+    if user is None or not user.is_active:
+        verify_password(DUMMY_HASH, password)
+        return PasswordCheck(email, None, False, None)
+    ok = verify_password(user.password_hash, password)
+    new_hash = hash_password(password) if ok and needs_rehash(user.password_hash) else None
+    return PasswordCheck(email, user.id, ok, new_hash)
+
+
+def record_login(
     session: Session,
-    email: str,
-    password: str,
+    check: PasswordCheck,
     *,
     settings: Settings,
     ip: str | None = None,
     clock: Clock | None = None,
 ) -> User:
-    """Check a password. Wrong passwords count towards a lock with growing back-off; the
-    message never reveals whether the email exists."""
+    """Apply a password check in a short write transaction: count a failure (atomically, so
+    parallel guesses all count), refuse while locked, or sign in. Every failure, locked or
+    not, known email or not, gets the same message."""
     clock = clock or SystemClock()
     now = clock.now()
+    if check.user_id is None:
+        raise NotAuthenticated(LOGIN_FAILED)
     user = session.execute(
-        select(User).where(User.email == email.strip().lower())
+        select(User).where(User.id == check.user_id).with_for_update()
     ).scalar_one_or_none()
     if user is None or not user.is_active:
-        verify_password(DUMMY_HASH, password)
-        raise NotAuthenticated("Email or password is wrong.")
-    if user.locked_until is not None and user.locked_until > now:
-        raise Locked("Too many failed attempts. Try again later or reset your password.")
+        raise NotAuthenticated(LOGIN_FAILED)
     actor = audit.AuditActor(user.id, user.email, user.organization_id, ip)
-    if not verify_password(user.password_hash, password):
-        user.failed_logins += 1
-        user.locked_until = lock_until(
-            user.failed_logins,
-            now,
-            max_failures=settings.login_max_failures,
-            first_lock=timedelta(minutes=settings.login_lock_minutes),
-        )
+    locked = user.locked_until is not None and user.locked_until > now
+    if locked or not check.password_ok:
+        if not check.password_ok:
+            user.failed_logins += 1
+            user.locked_until = (
+                lock_until(
+                    user.failed_logins,
+                    now,
+                    max_failures=settings.login_max_failures,
+                    first_lock=timedelta(minutes=settings.login_lock_minutes),
+                )
+                or user.locked_until
+            )
         audit.record(
             session,
             actor,
             "login.failed",
             "user",
             user.id,
-            after={"failed_logins": user.failed_logins, "locked": user.locked_until is not None},
+            after={
+                "failed_logins": user.failed_logins,
+                "locked": user.locked_until is not None and user.locked_until > now,
+            },
             clock=clock,
         )
         session.flush()
-        if user.locked_until is not None:
-            raise Locked("Too many failed attempts. Try again later or reset your password.")
-        raise NotAuthenticated("Email or password is wrong.")
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+        raise NotAuthenticated(LOGIN_FAILED)
+    if check.new_hash is not None:
+        user.password_hash = check.new_hash
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
