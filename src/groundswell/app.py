@@ -17,6 +17,7 @@ from groundswell.identity.deps import page_actor
 from groundswell.kernel.clock import Clock, SystemClock
 from groundswell.kernel.db import Database
 from groundswell.kernel.events import Dispatcher
+from groundswell.kernel.handlers_index import import_all_handlers
 from groundswell.kernel.settings import Settings, get_settings
 from groundswell.web import errors
 from groundswell.web.middleware import BodyLimit, SecurityHeaders
@@ -30,6 +31,7 @@ def create_app(
     settings: Settings | None = None, *, clock: Clock | None = None, db: Database | None = None
 ) -> FastAPI:
     settings = settings or get_settings()
+    import_all_handlers()
     logging.basicConfig(level=settings.log_level)
     app = FastAPI(
         title="Groundswell",

@@ -22,6 +22,7 @@ from groundswell.identity.cli import audit_app, read_password, tokens_app, users
 from groundswell.kernel import migrate as migrations
 from groundswell.kernel.console import err, open_database, out
 from groundswell.kernel.errors import GroundswellError, InvalidInput
+from groundswell.kernel.handlers_index import import_all_handlers
 from groundswell.kernel.settings import get_settings
 from groundswell.listening.cli import listening_app
 from groundswell.serve import run
@@ -71,6 +72,7 @@ def root(
     if data_dir is not None:
         os.environ["GROUNDSWELL_DATA_DIR"] = str(data_dir)
     get_settings.cache_clear()
+    import_all_handlers()
 
 
 @app.command()

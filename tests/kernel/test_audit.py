@@ -144,7 +144,10 @@ def test_reordered_rows_are_caught(chain: Database) -> None:
 
 
 def test_the_database_refuses_updates_and_deletes(chain: Database) -> None:
-    for statement in ("UPDATE audit_log SET action = 'x' WHERE seq = 1", "DELETE FROM audit_log"):
+    statements = ["UPDATE audit_log SET action = 'x' WHERE seq = 1", "DELETE FROM audit_log"]
+    if chain.is_sqlite is False:
+        statements.append("TRUNCATE audit_log")
+    for statement in statements:
         with pytest.raises(DatabaseError, match="append-only"), chain.write_engine.begin() as conn:
             conn.execute(text(statement))
     assert _verify(chain).ok
@@ -195,3 +198,31 @@ def test_export_formats(chain: Database, capsys: pytest.CaptureFixture[str]) -> 
     assert rows[0].startswith("seq,at,actor,action")
     assert len(rows) == 7
     assert main(["audit", "export", "--format", "xml"]) == 2
+
+
+def test_deleting_the_newest_rows_is_caught_against_the_last_verified_head(
+    chain: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", "verify"]) == 0
+    head_line = capsys.readouterr().out.splitlines()[-1]
+    assert head_line.startswith("Head: 6:")
+    with chain.write_engine.begin() as conn:
+        _disable_guards(conn)
+        conn.execute(text("DELETE FROM audit_log WHERE seq >= 5"))
+        _restore_guards(conn)
+    assert _verify(chain).ok  # the chain alone cannot see a cut tail...
+    assert main(["audit", "verify", "--json"]) == 1  # ...the recorded head can
+    result = json.loads(capsys.readouterr().out)
+    assert result["first_bad_row"] == 6
+    assert "deleted from the end" in result["reason"]
+
+
+def test_expect_head_option(chain: Database, capsys: pytest.CaptureFixture[str]) -> None:
+    with chain.reader() as session:
+        current = audit.head(session)
+    assert current is not None
+    assert main(["audit", "verify", "--expect-head", str(current)]) == 0
+    forged = audit.Head(current.seq, "0" * 64)
+    assert main(["audit", "verify", "--expect-head", str(forged)]) == 1
+    assert "rewritten" in capsys.readouterr().err
+    assert main(["audit", "verify", "--expect-head", "nonsense"]) == 2

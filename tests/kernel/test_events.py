@@ -3,6 +3,7 @@ even when a handler crashes and the process restarts."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import ClassVar
 
@@ -106,3 +107,32 @@ def test_after_commit_hook_dispatches_at_once(db: Database, clock: FrozenClock) 
     with db.unit_of_work() as session:
         emit(session, ThingHappened(thing_id="t4"), clock=clock, on=bus)
     assert calls == {"steady": ["t4"], "flaky": ["t4"]}
+
+
+def test_two_processes_draining_the_same_outbox_deliver_once(
+    db: Database, clock: FrozenClock, database_url: str
+) -> None:
+    """Several web workers drain one outbox: each delivery runs exactly once."""
+    calls: list[str] = []
+    lock = threading.Lock()
+    bus = EventBus()
+
+    @bus.subscribe(ThingHappened, name="counted")
+    def counted(session: Session, event: ThingHappened) -> None:
+        with lock:
+            calls.append(event.thing_id)
+
+    with db.unit_of_work() as session:
+        for i in range(20):
+            emit(session, ThingHappened(thing_id=f"t{i}"), clock=clock, on=bus)
+    other = Database(database_url)  # a second process's connections
+    try:
+        workers = [Dispatcher(db, on=bus, clock=clock), Dispatcher(other, on=bus, clock=clock)]
+        threads = [threading.Thread(target=w.dispatch_pending) for w in workers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        other.dispose()
+    assert sorted(calls) == sorted(f"t{i}" for i in range(20))

@@ -29,7 +29,10 @@ def test_models_match_migrations(database_url: str) -> None:
     engine = create_engine(database_url)
     with engine.connect() as conn:
         diff = compare_metadata(
-            MigrationContext.configure(conn, opts={"compare_type": False}), Base.metadata
+            MigrationContext.configure(
+                conn, opts={"compare_type": False, "include_object": migrate.include_object}
+            ),
+            Base.metadata,
         )
     engine.dispose()
     assert diff == [], f"models and migrations differ; write a migration: {diff}"

@@ -220,22 +220,50 @@ def tokens_revoke(
         out.print(f"Revoked {row.name!r}.")
 
 
+HEAD_FILE = "audit.head"
+
+
 @audit_app.command("verify")
-def audit_verify(json_: JsonOption = False) -> None:
-    """Check the hash chain of the whole audit log. Exit 0 if intact; 1 naming the first bad row."""
+def audit_verify(
+    json_: JsonOption = False,
+    expect_head: Annotated[
+        str | None,
+        typer.Option(help="A head written down earlier (SEQ:SHA256): fail if the chain lost it."),
+    ] = None,
+) -> None:
+    """Check the hash chain of the whole audit log. Exit 0 if intact; 1 naming the first bad row.
+
+    Each successful run records the newest row (SEQ:SHA256) in <data dir>/audit.head and the
+    next run checks the chain still holds it, so deleting the newest rows is caught too.
+    Copy the printed head somewhere else for an anchor an attacker cannot reach."""
+    settings = get_settings()
+    head_file = settings.data_dir / HEAD_FILE
+    try:
+        expected = audit.Head.parse(expect_head) if expect_head else None
+        if expected is None and head_file.exists():
+            expected = audit.Head.parse(head_file.read_text())
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from exc
     with open_database().reader() as session:
-        report = audit.verify_chain(session)
+        report = audit.verify_chain(session, expected)
+        current = audit.head(session) if report.ok else None
+    if report.ok and current is not None:
+        head_file.parent.mkdir(parents=True, exist_ok=True)
+        head_file.write_text(f"{current}\n")
     if json_:
         print_json(
             {
                 "ok": report.ok,
                 "rows": report.rows,
+                "head": str(current) if current else None,
                 "first_bad_row": report.problem.seq if report.problem else None,
                 "reason": report.problem.reason if report.problem else None,
             }
         )
     elif report.ok:
         out.print(f"Audit log intact: {report.rows} rows verified.")
+        if current is not None:
+            out.print(f"Head: {current}")
     else:
         assert report.problem is not None
         err.print(

@@ -186,8 +186,55 @@ def iter_chain(session: Session, batch: int = 2000) -> Iterator[AuditEntry]:
         session.expunge_all()
 
 
-def verify_chain(session: Session) -> ChainReport:
-    return verify_rows(iter_chain(session))
+@dataclass(frozen=True)
+class Head:
+    """The newest row of a verified chain: kept outside the database (a file in the data
+    dir, or written down elsewhere) so that deleting the newest rows is caught too."""
+
+    seq: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+    @classmethod
+    def parse(cls, text: str) -> Head:
+        seq, _, digest = text.strip().partition(":")
+        if not seq.isdigit() or len(digest) != 64:
+            raise ValueError(f"not a chain head (SEQ:SHA256): {text.strip()!r}")
+        return cls(int(seq), digest)
+
+
+def verify_chain(session: Session, expect: Head | None = None) -> ChainReport:
+    """Check the whole chain; with `expect`, also that it still holds that earlier head."""
+    report = verify_rows(iter_chain(session))
+    if not report.ok or expect is None:
+        return report
+    row = session.get(AuditEntry, expect.seq)
+    if row is None:
+        return ChainReport(
+            report.rows,
+            ChainProblem(
+                expect.seq,
+                f"the chain ends at row {report.rows}, before the last verified head "
+                f"(row {expect.seq}): rows were deleted from the end",
+            ),
+        )
+    if row.hash != expect.hash:
+        return ChainReport(
+            report.rows,
+            ChainProblem(
+                expect.seq, "the row differs from the last verified head: the chain was rewritten"
+            ),
+        )
+    return report
+
+
+def head(session: Session) -> Head | None:
+    last = session.execute(
+        select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+    ).first()
+    return Head(last[0], last[1]) if last else None
 
 
 def chain_length(session: Session) -> int:

@@ -129,8 +129,14 @@ class Dispatcher:
     def _deliver(self, delivery_id: int) -> bool:
         try:
             with self.db.unit_of_work() as session:
-                delivery = session.get(OutboxDelivery, delivery_id)
-                if delivery is None or delivery.delivered_at is not None:
+                # Claim the row: another process draining the same outbox skips it (PostgreSQL
+                # row lock; on SQLite the single writer already serializes deliveries).
+                delivery = session.execute(
+                    select(OutboxDelivery)
+                    .where(OutboxDelivery.id == delivery_id, OutboxDelivery.delivered_at.is_(None))
+                    .with_for_update(skip_locked=True)
+                ).scalar_one_or_none()
+                if delivery is None:
                     return False
                 event_row = session.get(OutboxEvent, delivery.event_id)
                 handler = (
@@ -140,8 +146,12 @@ class Dispatcher:
                 )
                 event_type = self.bus.event_type(event_row.event_type) if event_row else None
                 if event_row is None or handler is None or event_type is None:
-                    # Handler removed from the code base: nothing to run, leave it pending
-                    # and visible rather than pretend it was delivered.
+                    # The handler is not loaded in this process (or was removed): leave the
+                    # delivery pending and visible rather than pretend it ran, but back off so
+                    # such rows never starve the deliveries behind them.
+                    delivery.attempts += 1
+                    delivery.last_error = "handler not registered in this process"
+                    delivery.next_attempt_at = self.clock.now() + self.MAX_BACKOFF
                     return False
                 handler(session, event_type.model_validate(event_row.payload))
                 delivery.attempts += 1

@@ -9,6 +9,7 @@ TABLE_MODULES = (
     "groundswell.kernel.tables",
     "groundswell.identity.tables",
     "groundswell.governance.tables",
+    "groundswell.listening.tables",
 )
 
 

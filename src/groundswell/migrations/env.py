@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 from groundswell.kernel.db import Base
+from groundswell.kernel.migrate import include_object
 from groundswell.kernel.tables_index import import_all_tables
 
 import_all_tables()
@@ -42,6 +43,7 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]  # alembic's Conne
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
