@@ -101,7 +101,7 @@ def test_duplicate_user_is_a_one_line_error(settings: Settings, capsys: Capture)
         main(["users", "create", "--email", "owner@example.org", "--password-file", str(pw)]) == 1
     )
     err = capsys.readouterr().err
-    assert "already exists" in err
+    assert "already taken" in err
     assert len(err.strip().splitlines()) == 1
 
 
@@ -143,3 +143,30 @@ def test_error_messages_quoting_markup_are_printed_verbatim(
     capsys.readouterr()
     assert main(["users", "deactivate", "[/bold]@example.org"]) == 1
     assert "[/bold]@example.org" in capsys.readouterr().err
+
+
+def test_commands_in_an_uninitialized_folder_say_what_to_do(
+    tmp_path: Path, capsys: Capture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GROUNDSWELL_DATABASE_URL", raising=False)
+    monkeypatch.setenv("GROUNDSWELL_DATA_DIR", str(tmp_path / "nothing-here"))
+    for command in (["users", "list"], ["tokens", "create", "--name", "x"], ["audit", "verify"]):
+        assert main(command) == 1
+        err = capsys.readouterr().err
+        assert "groundswell init" in err
+        assert "Traceback" not in err
+    assert not (tmp_path / "nothing-here" / "groundswell.db").exists()  # nothing created
+
+
+def test_an_unreachable_database_is_one_line_without_the_password(
+    tmp_path: Path, capsys: Capture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GROUNDSWELL_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv(
+        "GROUNDSWELL_DATABASE_URL", "postgresql+psycopg://gs:s3cret-pw@127.0.0.1:1/nope"
+    )
+    assert main(["users", "list"]) == 1
+    err = capsys.readouterr().err
+    assert "Cannot reach" in err
+    assert "s3cret-pw" not in err
+    assert len(err.strip().splitlines()) == 1

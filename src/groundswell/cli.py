@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.text import Text
+from sqlalchemy.exc import DBAPIError
 
 from groundswell import __version__
 from groundswell.care.cli import care_app
@@ -87,7 +88,7 @@ def init(
 ) -> None:
     """Create the data folder, migrate the database and create the first owner."""
     settings = get_settings()
-    db = open_database(settings)
+    db = open_database(settings, must_exist=False)
     migrations.upgrade(settings.database_url)
     ensure_vault_key(
         settings.data_dir
@@ -117,7 +118,7 @@ def migrate(
 ) -> None:
     """Apply (or roll back) database migrations."""
     settings = get_settings()
-    open_database(settings)
+    open_database(settings, must_exist=False)
     if down:
         migrations.downgrade(settings.database_url, revision)
     else:
@@ -165,6 +166,10 @@ def main(argv: list[str] | None = None) -> int:
         # Text, not markup: a message may quote user input such as "[/bold]".
         err.print(Text.assemble(("error: ", "bold red"), exc.message), highlight=False)
         return exc.exit_code
+    except DBAPIError as exc:  # a database that went away mid-command: one line, no secrets
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        err.print(Text.assemble(("error: ", "bold red"), f"database error: {reason}"))
+        return 1
     except typer.Abort:
         err.print("Aborted.")
         return 130

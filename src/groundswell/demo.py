@@ -28,7 +28,7 @@ class DemoLogin:
 
 def seed(settings: Settings) -> DemoLogin:
     """Migrate and fill the demo database; a second run finds it seeded and changes nothing."""
-    db = open_database(settings)
+    db = open_database(settings, must_exist=False)
     migrations.upgrade(settings.database_url)
     with db.reader() as session:
         if identity.first_owner(session) is not None:

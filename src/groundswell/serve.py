@@ -44,11 +44,13 @@ def _drain_outbox_forever(dispatcher: Dispatcher, stop: threading.Event) -> None
 
 def run(host: str, port: int) -> None:
     settings = get_settings()
-    db = open_database(settings)
+    db = open_database(settings, must_exist=not settings.is_sqlite)
     if settings.is_sqlite:
         migrations.upgrade(settings.database_url)
     elif not migrations.is_at_head(db.write_engine):
-        raise NotReady("The database is not at the latest migration. Run `groundswell migrate` first.")
+        raise NotReady(
+            "The database is not at the latest migration. Run `groundswell migrate` first."
+        )
     app = create_app(settings, db=db)
     app.state.dispatcher.dispatch_pending()  # events left by a previous process
     stop = threading.Event()

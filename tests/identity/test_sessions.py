@@ -96,3 +96,11 @@ def test_security_headers_are_sent(client: TestClient, path: str) -> None:
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["x-frame-options"] == "DENY"
     assert "frame-ancestors 'none'" in headers["content-security-policy"]
+
+
+def test_only_the_api_docs_page_may_run_inline_scripts(client: TestClient) -> None:
+    login_csp = client.get("/login").headers["content-security-policy"]
+    docs_csp = client.get("/api/v1/docs").headers["content-security-policy"]
+    assert "script-src 'self';" in login_csp
+    assert "'unsafe-inline'" not in login_csp.split("script-src", 1)[1].split(";", 1)[0]
+    assert "script-src 'self' 'unsafe-inline'" in docs_csp

@@ -70,7 +70,7 @@ def page(
     stmt = _query(filters, actor.organization_id)
     if cursor:
         last_seq, _ = decode_cursor(cursor)
-        if not isinstance(last_seq, int):
+        if not isinstance(last_seq, int) or isinstance(last_seq, bool) or not 0 < last_seq < 2**63:
             raise InvalidInput("The cursor is not valid; start again without one.")
         stmt = stmt.where(AuditEntry.seq < last_seq)
     rows = session.execute(stmt.order_by(AuditEntry.seq.desc()).limit(limit + 1)).scalars().all()

@@ -3,6 +3,7 @@ Commands act as the organization's first owner unless `--as EMAIL` names another
 
 from __future__ import annotations
 
+import smtplib
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -124,10 +125,16 @@ def users_reset_password(email: Annotated[str, typer.Argument(help="The user's e
     with open_database().unit_of_work() as session:
         user, secret = service.request_password_reset(session, email, settings=settings)
     link = f"{settings.base_url.rstrip('/')}/reset/{secret}"
+    out.print(link)  # first: the link is valid already, whatever happens to the email
     if settings.smtp_host:
-        send_reset_email(settings, user.email, link)
-        err.print(f"Emailed the link to {user.email}.")
-    out.print(link)
+        try:
+            send_reset_email(settings, user.email, link)
+        except (OSError, smtplib.SMTPException) as exc:
+            err.print(
+                f"warning: could not email the link ({type(exc).__name__}); pass it on yourself."
+            )
+        else:
+            err.print(f"Emailed the link to {user.email}.")
 
 
 @users_app.command("deactivate")

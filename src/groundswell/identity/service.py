@@ -139,7 +139,9 @@ def _insert_user(
     if problem:
         raise InvalidInput(f"Password refused: {problem}")
     if session.execute(select(User.id).where(User.email == email)).first():
-        raise Conflict(f"A user with the email {email} already exists.")
+        # Emails are unique across the installation; say no more than that it is taken, so an
+        # admin of one organization learns nothing about another's members.
+        raise Conflict(f"The email {email} cannot be used for a new user (it is already taken).")
     user = User(
         organization_id=org_id,
         email=email,

@@ -1,5 +1,5 @@
 """The one `Settings` object. Every value can be set by an environment variable with the
-`GROUNDSWELL_` prefix (e.g. `GROUNDSWELL_DATABASE_URL`) or in `<data dir>/groundswell.env`."""
+`GROUNDSWELL_` prefix (e.g. `GROUNDSWELL_DATABASE_URL`)."""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ for htmx requests, a redirect to /login when a page needs a signed-in person."""
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -17,6 +18,7 @@ from groundswell.kernel.errors import GroundswellError, NotAuthenticated, proble
 from groundswell.web.templating import render
 
 log = logging.getLogger(__name__)
+_SECRET_IN_PATH = re.compile(r"(/reset/)[^/?]+")
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -105,7 +107,10 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
 
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    # The path may carry a one-time secret (/reset/<token>): never log it as is.
+    log.exception(
+        "unhandled error on %s %s", request.method, _SECRET_IN_PATH.sub(r"\1***", request.url.path)
+    )
     detail = "Something went wrong on our side. It has been logged; please try again."
     if is_api(request):
         return _problem_response(request, 500, "Internal error", detail, "internal_error")

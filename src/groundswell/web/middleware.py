@@ -97,15 +97,17 @@ class _BodyTooLarge(Exception):
     pass
 
 
+_CSP = (
+    b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    b"script-src 'self'; frame-ancestors 'none'; form-action 'self'"
+)
+# Swagger UI starts itself with an inline script; only its page may run one.
+_CSP_API_DOCS = _CSP.replace(b"script-src 'self'", b"script-src 'self' 'unsafe-inline'")
+API_DOCS_PATH = "/api/v1/docs"
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"same-origin"),
-    (
-        b"content-security-policy",
-        b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-        b"script-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'",
-    ),
 ]
 
 
@@ -122,7 +124,9 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
-                headers += [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+                csp = _CSP_API_DOCS if scope.get("path") == API_DOCS_PATH else _CSP
+                extra = [*SECURITY_HEADERS, (b"content-security-policy", csp)]
+                headers += [(k, v) for k, v in extra if k not in present]
                 message["headers"] = headers
             await send(message)
 
