@@ -147,7 +147,9 @@ def demo(
     port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8000,
 ) -> None:
     """A throwaway organization with demo data from every room that exists, then serve it."""
-    target = data_dir or Path("./demo-data")
+    # --data-dir of the command, else the global one (or GROUNDSWELL_DATA_DIR), else ./demo-data.
+    global_dir = os.environ.get("GROUNDSWELL_DATA_DIR")
+    target = data_dir or (Path(global_dir) if global_dir else Path("./demo-data"))
     os.environ["GROUNDSWELL_DATA_DIR"] = str(target)
     os.environ.pop("GROUNDSWELL_DATABASE_URL", None)
     get_settings.cache_clear()
