@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
 from groundswell.kernel.clock import Clock, SystemClock
@@ -76,6 +76,35 @@ def emit(session: Session, event: Event, *, clock: Clock | None = None, on: Even
     for handler in on.handlers_for(event.name):
         session.add(OutboxDelivery(event_id=row.id, handler=handler, attempts=0))
     session.flush()
+
+
+def emit_many(
+    session: Session, events: Sequence[Event], *, clock: Clock | None = None, on: EventBus = bus
+) -> None:
+    """`emit` for a batch: the same outbox rows and pending deliveries, written with two bulk
+    inserts per event type instead of two flushes per event (the ingest pipeline announces
+    thousands of matches per batch)."""
+    if not events:
+        return
+    now = (clock or SystemClock()).now()
+    by_name: dict[str, list[Event]] = {}
+    for event in events:
+        by_name.setdefault(event.name, []).append(event)
+    for name, group in by_name.items():
+        rows = [
+            {"event_type": name, "payload": e.model_dump(mode="json"), "created_at": now}
+            for e in group
+        ]
+        handlers = list(on.handlers_for(name))
+        if not handlers:
+            session.execute(insert(OutboxEvent), rows)
+            continue
+        # Every event of one type gets the same handlers, so the new ids need no order.
+        ids = session.scalars(insert(OutboxEvent).returning(OutboxEvent.id), rows).all()
+        session.execute(
+            insert(OutboxDelivery),
+            [{"event_id": i, "handler": h, "attempts": 0} for i in ids for h in handlers],
+        )
 
 
 class Dispatcher:

@@ -62,6 +62,11 @@ class Settings(BaseSettings):
             "empty keeps the documented defaults."
         ),
     )
+    listening_raw_retention_days: int = Field(
+        default=90,
+        ge=1,
+        description="Days to keep each mention's raw payload (compressed) for reprocessing.",
+    )
     log_level: str = Field(default="INFO", description="Logging level of the server.")
 
     @model_validator(mode="after")

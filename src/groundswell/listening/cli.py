@@ -98,3 +98,8 @@ def _quiet_broken_pipe() -> NoReturn:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
     raise typer.Exit(0)
+
+
+from groundswell.listening.ingest_cli import register as _register_ingest  # noqa: E402
+
+_register_ingest(listening_app)

@@ -1,0 +1,127 @@
+"""Listening tables: stored mentions, saved queries, their matches, and the quarantine.
+
+Mentions use an integer key (not a UUID like most tables): they are the high-volume table, and
+SQLite's FTS5 index (``mention_fts``, external content) addresses rows by integer rowid. The
+full-text index itself is written by hand in the migration (SQLite: ``mention_fts`` + triggers;
+PostgreSQL: a GIN index over ``to_tsvector('simple', text)``); `SEARCH_INDEX_TABLES` names the
+tables it adds on SQLite (`kernel.migrate.include_object` skips them when comparing
+schemas)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from groundswell.kernel.db import Base, UTCDateTime, new_id
+
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+SEARCH_INDEX_TABLES = frozenset(
+    {
+        "mention_fts",
+        "mention_fts_data",
+        "mention_fts_idx",
+        "mention_fts_docsize",
+        "mention_fts_config",
+    }
+)
+
+
+class Mention(Base):
+    """A post heard on a network, normalized. Unique per organization on (source,
+    external_id). `raw_payload` is the record as read, zlib-compressed; it is cleared after
+    the retention period (`purge_raw_payloads`)."""
+
+    __tablename__ = "mention"
+    __table_args__ = (UniqueConstraint("organization_id", "source", "external_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    source: Mapped[str] = mapped_column(String(50))
+    external_id: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str | None] = mapped_column(Text)
+    author_handle: Mapped[str | None] = mapped_column(String(200))
+    author_name: Mapped[str | None] = mapped_column(String(200))
+    author_followers: Mapped[int | None] = mapped_column(BigInteger)
+    author_verified: Mapped[bool | None] = mapped_column(Boolean)
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    in_reply_to: Mapped[str | None] = mapped_column(String(200))
+    links: Mapped[list[str]] = mapped_column(JSON, default=list)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    sentiment: Mapped[str | None] = mapped_column(String(16))
+    labels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    priority: Mapped[int | None] = mapped_column(Integer)
+    raw_payload: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class ListeningQuery(Base):
+    """A saved listening query; `query` is its text in the query language (docs/queries.md)."""
+
+    __tablename__ = "listening_query"
+    __table_args__ = (UniqueConstraint("organization_id", "name"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    topic: Mapped[str] = mapped_column(String(200), default="")
+    query: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class MentionMatch(Base):
+    """A saved query matched a mention (when it was ingested)."""
+
+    __tablename__ = "mention_match"
+
+    mention_id: Mapped[int] = mapped_column(
+        ForeignKey("mention.id", ondelete="CASCADE"), primary_key=True
+    )
+    query_id: Mapped[str] = mapped_column(
+        ForeignKey("listening_query.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    matched_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class QuarantinedRecord(Base):
+    """A record that was not a post: why (`reason` code + `message`), where it was, and its
+    payload (zlib-compressed, exact bytes). `fingerprint` (SHA-256 of the payload) keeps a
+    re-import from quarantining the same record twice."""
+
+    __tablename__ = "quarantine"
+    __table_args__ = (UniqueConstraint("organization_id", "source", "fingerprint"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    source: Mapped[str] = mapped_column(String(50))
+    connector: Mapped[str] = mapped_column(String(50))
+    format: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(50))
+    message: Mapped[str] = mapped_column(Text)
+    location: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
