@@ -1,7 +1,7 @@
 """Generate docs/cli.md (between markers) and docs/settings.md from the code.
 
-    python scripts/gen_docs.py          # rewrite the files
-    python scripts/gen_docs.py --check  # exit 1 when they are out of date (CI)
+python scripts/gen_docs.py          # rewrite the files
+python scripts/gen_docs.py --check  # exit 1 when they are out of date (CI)
 """
 
 from __future__ import annotations
@@ -30,7 +30,9 @@ def _params(command: Any) -> list[str]:
             continue
         names = " / ".join(f"`{o}`" for o in [*param.opts, *param.secondary_opts])
         default = param.default
-        shown = "" if default in (None, False, ()) or callable(default) else f" (default: `{default}`)"
+        shown = (
+            "" if default in (None, False, ()) or callable(default) else f" (default: `{default}`)"
+        )
         help_text = (getattr(param, "help", "") or "").replace("|", "\\|")
         lines.append(f"| {names} | option | {help_text}{shown} |")
     return lines
@@ -44,7 +46,9 @@ def _walk(command: Any, path: list[str], out: list[str]) -> None:
         for name in sorted(subcommands):
             _walk(subcommands[name], [*path, name], out)
         return
-    out.append(f"\n### `{' '.join(path)}`\n\n{(command.help or '').strip().splitlines()[0] if command.help else ''}\n")
+    out.append(
+        f"\n### `{' '.join(path)}`\n\n{(command.help or '').strip().splitlines()[0] if command.help else ''}\n"
+    )
     rows = _params(command)
     if rows:
         out.append("| name | kind | meaning |\n|---|---|---|")
@@ -53,7 +57,9 @@ def _walk(command: Any, path: list[str], out: list[str]) -> None:
 
 def cli_reference() -> str:
     root = typer.main.get_command(app)
-    out = ["Every command takes `--help`. Global options: `--version`, `--data-dir DIR` (env `GROUNDSWELL_DATA_DIR`)."]
+    out = [
+        "Every command takes `--help`. Global options: `--version`, `--data-dir DIR` (env `GROUNDSWELL_DATA_DIR`)."
+    ]
     _walk(root, ["groundswell"], out)
     return "\n".join(out).replace("### `groundswell groundswell", "### `groundswell") + "\n"
 
@@ -86,7 +92,9 @@ def render_cli(current: str) -> str:
 
 def main(check: bool) -> int:
     targets = {
-        ROOT / "docs" / "cli.md": render_cli((ROOT / "docs" / "cli.md").read_text() if (ROOT / "docs" / "cli.md").exists() else ""),
+        ROOT / "docs" / "cli.md": render_cli(
+            (ROOT / "docs" / "cli.md").read_text() if (ROOT / "docs" / "cli.md").exists() else ""
+        ),
         ROOT / "docs" / "settings.md": settings_reference(),
     }
     stale = [p for p, text in targets.items() if not p.exists() or p.read_text() != text]
