@@ -8,6 +8,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from httpx2 import Response
 
@@ -153,3 +154,21 @@ def test_parallel_wrong_passwords_all_count(db: Database, settings: Settings) ->
         user = session.get(User, owner.actor.user_id)
         assert user is not None
         assert user.failed_logins == 6
+
+
+def test_a_hash_with_outdated_parameters_is_upgraded_at_sign_in(
+    client: TestClient, db: Database
+) -> None:
+    owner = make_org(db)
+    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
+    with db.unit_of_work() as session:
+        user = session.get(User, owner.actor.user_id)
+        assert user is not None
+        user.password_hash = weak
+    assert _attempt(client, owner.email, PASSWORD).status_code == 303
+    with db.reader() as session:
+        user = session.get(User, owner.actor.user_id)
+        assert user is not None
+        assert user.password_hash != weak
+        assert PasswordHasher().verify(user.password_hash, PASSWORD)
+        assert not PasswordHasher().check_needs_rehash(user.password_hash)

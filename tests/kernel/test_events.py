@@ -3,8 +3,12 @@ even when a handler crashes and the process restarts."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from datetime import timedelta
+from pathlib import Path
 from typing import ClassVar
 
 from sqlalchemy import func, select
@@ -15,6 +19,7 @@ from groundswell.kernel.clock import FrozenClock
 from groundswell.kernel.db import Database
 from groundswell.kernel.events import Dispatcher, Event, EventBus, emit
 from groundswell.kernel.tables import AuditEntry, OutboxDelivery
+from tests.kernel import outbox_worker
 
 
 class ThingHappened(Event):
@@ -136,3 +141,20 @@ def test_two_processes_draining_the_same_outbox_deliver_once(
     finally:
         other.dispose()
     assert sorted(calls) == sorted(f"t{i}" for i in range(20))
+
+
+def test_a_process_killed_inside_a_handler_is_redelivered_after_restart(
+    db: Database, database_url: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "deliveries.log"
+    with db.unit_of_work() as session:
+        emit(session, outbox_worker.Pinged(n=1))
+    env = {**os.environ, "OUTBOX_LOG": str(log), "PYTHONPATH": str(Path(__file__).parents[2])}
+    command = [sys.executable, "-m", "tests.kernel.outbox_worker", database_url]
+    crashed = subprocess.run(command, env={**env, "OUTBOX_CRASH": "1"}, check=False)
+    assert crashed.returncode == 17  # died mid-delivery
+    assert log.read_text().splitlines() == ["steady 1"]
+    # The restarted process delivers the interrupted handler, and only that one.
+    subprocess.run(command, env={**env, "OUTBOX_CRASH": "0"}, check=True)
+    subprocess.run(command, env={**env, "OUTBOX_CRASH": "0"}, check=True)
+    assert log.read_text().splitlines() == ["steady 1", "crasher 1"]
