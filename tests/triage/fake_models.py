@@ -12,20 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SENTIMENT_LABELS = ("negative", "neutral", "positive")
-INTENT_LABELS = (
-    "complaint",
-    "question",
-    "praise",
-    "suggestion",
-    "purchase_intent",
-    "churn_risk",
-    "safety_risk",
-    "legal_threat",
-    "press_or_influencer",
-    "spam",
-)
-EMOTION_LABELS = ("anger", "joy", "optimism", "sadness")
+from groundswell.triage.domain import INTENT_LABELS
+
+# The label sets live in the pure domain module; imported here so both agree by construction.
 
 NEGATIVE = frozenset({"worst", "awful", "broken", "fire", "hate", "terrible"})
 POSITIVE = frozenset({"love", "great", "thanks", "awesome"})

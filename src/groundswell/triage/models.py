@@ -18,23 +18,11 @@ import numpy as np
 import numpy.typing as npt
 
 from groundswell.triage._model_embeddings import EmbeddingsMissing, SentenceEncoder
+from groundswell.triage.domain import EMOTION_LABELS, INTENT_LABELS, SENTIMENT_LABELS
 from groundswell.triage.features import FEATURE_VERSION, Featurizer
 from groundswell.triage.language import LanguageModel
 
-SENTIMENT_LABELS = ("negative", "neutral", "positive")
-INTENT_LABELS = (
-    "complaint",
-    "question",
-    "praise",
-    "suggestion",
-    "purchase_intent",
-    "churn_risk",
-    "safety_risk",
-    "legal_threat",
-    "press_or_influencer",
-    "spam",
-)
-EMOTION_LABELS = ("anger", "joy", "optimism", "sadness")
+# The label sets live in the pure domain module; imported here so both agree by construction.
 MODEL_SET_NAMES = ("default", "embeddings")
 
 #: Column order of the shipped weight matrix.
