@@ -33,12 +33,6 @@ POSTS = [
 ]
 
 
-def test_label_sets_match_the_models() -> None:
-    assert tuple(triage_models.SENTIMENT_LABELS) == SENTIMENT_LABELS
-    assert tuple(triage_models.INTENT_LABELS) == INTENT_LABELS
-    assert tuple(triage_models.EMOTION_LABELS) == EMOTION_LABELS
-
-
 def test_one_result_per_text_with_every_field() -> None:
     results = triage(POSTS)
     assert len(results) == len(POSTS)
