@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import Connection, insert, text
@@ -226,3 +227,19 @@ def test_expect_head_option(chain: Database, capsys: pytest.CaptureFixture[str])
     assert main(["audit", "verify", "--expect-head", str(forged)]) == 1
     assert "rewritten" in capsys.readouterr().err
     assert main(["audit", "verify", "--expect-head", "nonsense"]) == 2
+
+
+def test_concurrent_writers_never_fork_the_chain(db: Database, clock: FrozenClock) -> None:
+    """Appends from many threads (a web server's workers) stay one unbroken chain: the single
+    SQLite writer, or PostgreSQL's advisory lock, serializes them."""
+
+    def writer(n: int) -> None:
+        for i in range(25):
+            with db.unit_of_work() as session:
+                audit.record(session, ACTOR, "thing.touch", "thing", f"w{n}-{i}", clock=clock)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(writer, range(4)))
+    report = _verify(db)
+    assert report.ok
+    assert report.rows == 100
