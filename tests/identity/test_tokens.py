@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from httpx2 import Response
+from sqlalchemy import select
 
 from groundswell.identity import service
 from groundswell.identity.domain import Role, Scope
+from groundswell.identity.tables import ApiToken
 from groundswell.kernel.clock import FrozenClock
 from groundswell.kernel.db import Database
 from tests.builders import bearer, make_org, make_token, make_user
@@ -163,3 +165,26 @@ def test_the_secret_is_shown_once_and_never_listed(client: TestClient, db: Datab
     assert secret not in listing.text
     assert all("token" not in t for t in listing.json())
     assert client.get("/api/v1/me", headers=bearer(secret)).status_code == 200
+
+
+def test_last_used_time_is_recorded_at_most_once_a_minute(
+    client: TestClient, db: Database, clock: FrozenClock
+) -> None:
+    owner = make_org(db)
+    secret = make_token(db, owner)
+
+    def last_used() -> datetime | None:
+        with db.reader() as session:
+            token = session.execute(select(ApiToken)).scalar_one()
+            return token.last_used_at
+
+    assert last_used() is None
+    assert client.get("/api/v1/me", headers=bearer(secret)).status_code == 200
+    first = last_used()
+    assert first == clock.now()
+    clock.advance(timedelta(seconds=30))
+    client.get("/api/v1/me", headers=bearer(secret))
+    assert last_used() == first
+    clock.advance(timedelta(seconds=61))
+    client.get("/api/v1/me", headers=bearer(secret))
+    assert last_used() == clock.now()

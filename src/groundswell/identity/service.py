@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from groundswell.identity.domain import (
@@ -486,9 +486,10 @@ def revoke_token(
 
 def resolve_token(
     session: Session, secret: str, *, ip: str | None = None, clock: Clock | None = None
-) -> Actor:
-    """The actor behind a bearer token, or NotAuthenticated. Updates last-used time at most
-    once a minute (the caller commits)."""
+) -> tuple[Actor, bool]:
+    """The actor behind a bearer token, or NotAuthenticated; reads only. The flag says the
+    token's last-used time is over a minute old, for the caller to `touch_token` in a short
+    write of its own (so a plain API read never queues for the single SQLite writer)."""
     now = (clock or SystemClock()).now()
     row = session.execute(
         select(ApiToken, User)
@@ -504,11 +505,19 @@ def resolve_token(
         raise NotAuthenticated("The API token has expired.")
     if not user.is_active:
         raise NotAuthenticated("The API token's user is deactivated.")
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
-        token.last_used_at = now
-        session.flush()
-    return _actor_for(
+    stale = token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1)
+    actor = _actor_for(
         user, scopes=frozenset(Scope(s) for s in token.scopes), token_id=token.id, ip=ip
+    )
+    return actor, stale
+
+
+def touch_token(session: Session, token_id: str, clock: Clock | None = None) -> None:
+    """Record that a token was used now."""
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token_id)
+        .values(last_used_at=(clock or SystemClock()).now())
     )
 
 
