@@ -69,13 +69,7 @@ bus = EventBus()
 
 def emit(session: Session, event: Event, *, clock: Clock | None = None, on: EventBus = bus) -> None:
     """Record `event` in the outbox within the caller's transaction."""
-    now = (clock or SystemClock()).now()
-    row = OutboxEvent(event_type=event.name, payload=event.model_dump(mode="json"), created_at=now)
-    session.add(row)
-    session.flush()
-    for handler in on.handlers_for(event.name):
-        session.add(OutboxDelivery(event_id=row.id, handler=handler, attempts=0))
-    session.flush()
+    emit_many(session, [event], clock=clock, on=on)
 
 
 def emit_many(
