@@ -5,7 +5,6 @@ never race to migrate."""
 from __future__ import annotations
 
 import logging
-import re
 import threading
 
 import uvicorn
@@ -16,9 +15,9 @@ from groundswell.kernel.console import err, open_database
 from groundswell.kernel.errors import NotReady
 from groundswell.kernel.events import Dispatcher
 from groundswell.kernel.settings import get_settings
+from groundswell.web.errors import redact_secrets
 
 OUTBOX_POLL_SECONDS = 5.0
-_SECRET_IN_PATH = re.compile(r"(/reset/)[^\s/?\"]+")
 
 
 class RedactSecrets(logging.Filter):
@@ -26,10 +25,8 @@ class RedactSecrets(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.args and isinstance(record.args, tuple):
-            record.args = tuple(
-                _SECRET_IN_PATH.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args
-            )
-        record.msg = _SECRET_IN_PATH.sub(r"\1***", str(record.msg))
+            record.args = tuple(redact_secrets(a) if isinstance(a, str) else a for a in record.args)
+        record.msg = redact_secrets(str(record.msg))
         return True
 
 

@@ -18,7 +18,14 @@ from groundswell.kernel.errors import GroundswellError, NotAuthenticated, proble
 from groundswell.web.templating import render
 
 log = logging.getLogger(__name__)
-_SECRET_IN_PATH = re.compile(r"(/reset/)[^/?]+")
+_SECRET_IN_PATH = re.compile(r"(/reset/)[^\s/?\"]+")
+
+
+def redact_secrets(text: str) -> str:
+    """Hide one-time secrets that travel in URL paths (password-reset links) before logging."""
+    return _SECRET_IN_PATH.sub(r"\1***", text)
+
+
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -108,9 +115,7 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:
     # The path may carry a one-time secret (/reset/<token>): never log it as is.
-    log.exception(
-        "unhandled error on %s %s", request.method, _SECRET_IN_PATH.sub(r"\1***", request.url.path)
-    )
+    log.exception("unhandled error on %s %s", request.method, redact_secrets(request.url.path))
     detail = "Something went wrong on our side. It has been logged; please try again."
     if is_api(request):
         return _problem_response(request, 500, "Internal error", detail, "internal_error")
