@@ -21,6 +21,8 @@ from groundswell.kernel.db import Base, Database
 from groundswell.kernel.settings import Settings, get_settings
 from groundswell.kernel.tables_index import import_all_tables
 
+pytest_plugins = ["tests.browser", "tests.smtp"]
+
 PG_URL = os.environ.get("GROUNDSWELL_TEST_DATABASE_URL", "")
 
 

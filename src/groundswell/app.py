@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from groundswell import __version__
 from groundswell.governance import accounts_api, accounts_pages
 from groundswell.identity import api as identity_api
+from groundswell.identity import notification_pages
 from groundswell.identity import pages as identity_pages
 from groundswell.identity.deps import page_actor
 from groundswell.kernel.clock import Clock, SystemClock
@@ -22,6 +23,7 @@ from groundswell.kernel.settings import Settings, get_settings
 from groundswell.web import errors
 from groundswell.web.middleware import BodyLimit, SecurityHeaders
 from groundswell.web.pages import health, room_router
+from groundswell.web.templating import register_context
 
 # Rooms whose pages exist; the others get the shell's honest empty state.
 BUILT_ROOMS: set[str] = set()
@@ -65,6 +67,8 @@ def create_app(
     app.include_router(health)
     app.include_router(identity_api.router)
     app.include_router(identity_pages.router)
+    app.include_router(notification_pages.router)
+    register_context(notification_pages.unread_context)
     app.include_router(accounts_api.router)
     app.include_router(accounts_pages.router)
     app.include_router(room_router(BUILT_ROOMS, page_actor))

@@ -3,16 +3,11 @@ set); the link works once and expires."""
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
 from datetime import timedelta
-from email import message_from_bytes
-from email.message import Message
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from httpx2 import Response
 
@@ -22,6 +17,7 @@ from groundswell.kernel.clock import FrozenClock
 from groundswell.kernel.db import Database
 from groundswell.kernel.settings import Settings
 from tests.builders import PASSWORD, Person, csrf_from, login, make_org
+from tests.smtp import SmtpInbox
 
 NEW_PASSWORD = "a-brand-new-password-99"
 INVALID_LINK = "not valid any more"
@@ -171,38 +167,8 @@ def test_an_unknown_email_fails_with_one_line(
     assert "nobody@nowhere.example" in captured.err
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 Message accepted for delivery"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def smtp_inbox(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[_Inbox]:
-    inbox = _Inbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("GROUNDSWELL_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("GROUNDSWELL_SMTP_PORT", str(port))
-    monkeypatch.setenv("GROUNDSWELL_SMTP_FROM", "noreply@groundswell.example")
-    try:
-        yield inbox
-    finally:
-        controller.stop()
-
-
 def test_the_link_is_emailed_when_smtp_is_set(
-    client: TestClient, db: Database, smtp_inbox: _Inbox, capsys: pytest.CaptureFixture[str]
+    client: TestClient, db: Database, smtp_inbox: SmtpInbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
     owner = make_org(db)
 

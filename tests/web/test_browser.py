@@ -1,5 +1,4 @@
-"""The web shell in a real browser: Debian's headless Chromium driven by Playwright against the
-real app served by uvicorn on a loopback port.
+"""The web shell in a real browser (plumbing in tests/browser.py).
 
 Without /usr/bin/chromium these tests skip with a reason, except under CI=true, where a
 missing browser is a failure: the acceptance tests of the shell must never vanish silently.
@@ -8,155 +7,18 @@ Screenshots land in test-artifacts/browser/ (ignored by git) for a person to loo
 
 from __future__ import annotations
 
-import os
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
 from groundswell.app import BUILT_ROOMS
 from groundswell.kernel.db import Database
 from groundswell.web.rooms import ROOMS
-from tests.builders import Person, make_org
+from tests.browser import DESKTOP, PHONE, open_page, shot, sign_in, wait_at
+from tests.builders import make_org
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = Path("/usr/bin/chromium")
-# Flags that keep Chromium off the network (updates, sync, field trials) and working as root
-# in a container without a GPU.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
-# Generous: only reached when something is broken, never a measure of speed.
-WAIT_MS = 15_000
-
-
-def _no_browser(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI=true: browser tests may not be skipped)")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """One Chromium for the whole module; each test gets its own context (cookies)."""
-    if not CHROMIUM.exists():
-        _no_browser(f"{CHROMIUM} is missing: `apt-get update && apt-get install -y chromium`")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _no_browser("Python Playwright is not installed in this environment")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def base_url(app: FastAPI) -> Iterator[str]:
-    """The app of the `app` fixture (test database, frozen clock) served by uvicorn in a
-    thread, on a socket bound before the server starts so no other process can take the port."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws="none", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "uvicorn did not start; see the captured log"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-
-
-@dataclass
-class Watch:
-    """What went wrong in the page that no assertion on the DOM would see: console errors
-    (CSP violations included), failed requests, 4xx/5xx for assets, requests off this host."""
-
-    base: str
-    problems: list[str] = field(default_factory=list)
-    requests: list[str] = field(default_factory=list)
-
-    def attach(self, page: Any) -> None:
-        page.on("console", self._console)
-        page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
-        page.on("requestfailed", self._failed)
-        page.on("request", lambda req: self.requests.append(req.url))
-        page.on("response", self._response)
-
-    def _console(self, message: Any) -> None:
-        if message.type == "error":
-            self.problems.append(f"console: {message.text}")
-
-    def _failed(self, request: Any) -> None:
-        # The browser aborts loads itself when a page navigates away (a favicon, say); that is
-        # no fault of the server, whose failures show up as responses instead.
-        if request.failure != "net::ERR_ABORTED":
-            self.problems.append(f"request failed: {request.url} ({request.failure})")
-
-    def _response(self, response: Any) -> None:
-        if "/static/" in response.url and response.status >= 400:
-            self.problems.append(f"{response.status} for {response.url}")
-
-    def off_site(self) -> list[str]:
-        return [u for u in self.requests if not u.startswith((self.base, "data:"))]
-
-
-def _page(browser: Any, base_url: str, viewport: dict[str, int]) -> tuple[Any, Any, Watch]:
-    context = browser.new_context(viewport=viewport, base_url=base_url)
-    context.set_default_timeout(WAIT_MS)
-    page = context.new_page()
-    watch = Watch(base_url)
-    watch.attach(page)
-    return context, page, watch
-
-
-def _shot(page: Any, name: str) -> None:
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def _wait_at(page: Any, target: str, *, prefix: bool = False) -> None:
-    """Wait until the page is at `target` (path and query, as the server wrote them)."""
-
-    def arrived(url: str) -> bool:
-        parts = urlsplit(url)
-        here = parts.path + (f"?{parts.query}" if parts.query else "")
-        return here.startswith(target) if prefix else here == target
-
-    page.wait_for_url(arrived)
-
-
-def _sign_in(page: Any, person: Person, *, start: str = "/") -> None:
-    page.goto(start)
-    _wait_at(page, "/login?next=/", prefix=True)
-    page.get_by_label("Email").fill(person.email)
-    page.get_by_label("Password").fill(person.password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def test_sign_in_visit_every_room_and_manage_a_token(
@@ -165,25 +27,25 @@ def test_sign_in_visit_every_room_and_manage_a_token(
     from playwright.sync_api import expect
 
     owner = make_org(db, "Acme")
-    context, page, watch = _page(browser, base_url, DESKTOP)
+    context, page, watch = open_page(browser, base_url, DESKTOP)
 
     page.goto("/")
-    _wait_at(page, "/login?next=/")
+    wait_at(page, "/login?next=/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to Groundswell")
-    _shot(page, "01-login")
+    shot(page, "01-login")
     page.get_by_label("Email").fill(owner.email)
     page.get_by_label("Password").fill(owner.password)
     page.get_by_role("button", name="Sign in").click()
-    _wait_at(page, "/")
+    wait_at(page, "/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
-    _shot(page, "02-home")
+    shot(page, "02-home")
 
     # Every room of the navigation, in order, each with its honest empty state.
     nav = page.get_by_role("navigation", name="Rooms")
     expect(nav.get_by_role("link")).to_have_text([room.title for room in ROOMS])
     for room in ROOMS:
         nav.get_by_role("link", name=room.title, exact=True).click()
-        _wait_at(page, f"/{room.slug}")
+        wait_at(page, f"/{room.slug}")
         if room.slug not in BUILT_ROOMS:
             expect(page.get_by_role("heading", level=1)).to_have_text(room.title)
             empty = (
@@ -196,26 +58,26 @@ def test_sign_in_visit_every_room_and_manage_a_token(
         expect(nav.get_by_role("link", name=room.title, exact=True)).to_have_attribute(
             "aria-current", "page"
         )
-        _shot(page, f"03-room-{room.slug}")
+        shot(page, f"03-room-{room.slug}")
 
     # Settings → API tokens: create one and see its secret once.
     page.get_by_role("link", name="Settings").click()
     page.get_by_role("navigation", name="Settings").get_by_role("link", name="API tokens").click()
-    _wait_at(page, "/settings/tokens")
+    wait_at(page, "/settings/tokens")
     page.get_by_label("Name").fill("browser token")
     page.get_by_label("write").check()
     page.get_by_role("button", name="Create token").click()
     secret_box = page.locator("#new-token")
     expect(secret_box).to_be_visible()
     expect(page.locator("#new-token-box")).to_be_focused()
-    _wait_at(page, "/settings/tokens")
+    wait_at(page, "/settings/tokens")
     secret = secret_box.inner_text().strip()
     assert len(secret) >= 32
     row = page.locator('tr[data-token-name="browser token"]')
     expect(row).to_contain_text("active")
     expect(row).to_contain_text("read, write")
     expect(row.locator("code")).to_have_text(f"{secret[:12]}…")
-    _shot(page, "04-token-created")
+    shot(page, "04-token-created")
 
     # The secret the page showed is a working token...
     me = httpx.get(f"{base_url}/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
@@ -237,31 +99,31 @@ def test_sign_in_visit_every_room_and_manage_a_token(
 
     page.once("dialog", confirm)
     row.get_by_role("button", name="Revoke browser token").click()
-    _wait_at(page, "/settings/tokens")
+    wait_at(page, "/settings/tokens")
     expect(row).to_contain_text("revoked")
     assert len(dialogs) == 1
     assert "cannot be undone" in dialogs[0]
     expect(row.get_by_role("button")).to_have_count(0)
-    _shot(page, "05-token-revoked")
+    shot(page, "05-token-revoked")
     revoked = httpx.get(f"{base_url}/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
     assert revoked.status_code == 401
 
     # The audit log lists both changes, and its filter narrows to one.
     page.get_by_role("link", name="Audit log").click()
-    _wait_at(page, "/audit")
+    wait_at(page, "/audit")
     actions = page.locator("tbody td:nth-child(4)")
     expect(actions.filter(has_text="token.create")).to_have_count(1)
     expect(actions.filter(has_text="token.revoke")).to_have_count(1)
-    _shot(page, "06-audit")
+    shot(page, "06-audit")
     page.get_by_label("Action").fill("token.revoke")
     page.get_by_role("button", name="Filter").click()
-    _wait_at(page, "/audit?action=token.revoke", prefix=True)
+    wait_at(page, "/audit?action=token.revoke", prefix=True)
     expect(actions).to_have_text(["token.revoke"])
 
     page.get_by_role("button", name="Sign out").click()
-    _wait_at(page, "/login")
+    wait_at(page, "/login")
     page.goto("/settings/tokens")
-    _wait_at(page, "/login?next=/settings/tokens")
+    wait_at(page, "/login?next=/settings/tokens")
 
     assert watch.problems == []
     assert watch.off_site() == []
@@ -274,24 +136,24 @@ def test_phone_width_navigation_opens_from_the_menu_button(
     from playwright.sync_api import expect
 
     owner = make_org(db, "Phone")
-    context, page, watch = _page(browser, base_url, PHONE)
-    _sign_in(page, owner)
+    context, page, watch = open_page(browser, base_url, PHONE)
+    sign_in(page, owner)
 
     menu = page.get_by_role("button", name="Menu")
     nav = page.get_by_role("navigation", name="Rooms")
     expect(menu).to_be_visible()
     expect(menu).to_have_attribute("aria-expanded", "false")
     expect(nav).to_be_hidden()
-    _shot(page, "07-phone-home")
+    shot(page, "07-phone-home")
 
     menu.click()
     expect(menu).to_have_attribute("aria-expanded", "true")
     expect(nav.get_by_role("link")).to_have_count(len(ROOMS))
     for link in nav.get_by_role("link").all():
         expect(link).to_be_visible()
-    _shot(page, "08-phone-menu-open")
+    shot(page, "08-phone-menu-open")
     nav.get_by_role("link", name="Care", exact=True).click()
-    _wait_at(page, "/care")
+    wait_at(page, "/care")
     expect(page.get_by_role("heading", level=1)).to_be_visible()
 
     # Readable on a phone: nothing wider than the screen forces sideways scrolling.
@@ -299,7 +161,7 @@ def test_phone_width_navigation_opens_from_the_menu_button(
         page.goto(path)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"{path} is {width}px wide on a {PHONE['width']}px phone"
-    _shot(page, "09-phone-tokens")
+    shot(page, "09-phone-tokens")
 
     assert watch.problems == []
     context.close()
@@ -309,8 +171,8 @@ def test_a_refused_action_says_why_in_place(browser: Any, base_url: str, db: Dat
     from playwright.sync_api import expect
 
     owner = make_org(db, "Refused")
-    context, page, watch = _page(browser, base_url, DESKTOP)
-    _sign_in(page, owner, start="/settings/tokens")
+    context, page, watch = open_page(browser, base_url, DESKTOP)
+    sign_in(page, owner, start="/settings/tokens")
     # A form whose CSRF token no longer matches the session, as after signing in elsewhere.
     page.locator('form[hx-post] input[name="csrf_token"]').evaluate("e => e.value = 'stale'")
     page.get_by_label("Name").fill("never made")
@@ -319,7 +181,7 @@ def test_a_refused_action_says_why_in_place(browser: Any, base_url: str, db: Dat
     expect(page.locator("#flash [role=alert]")).to_contain_text("CSRF check")
     expect(page.get_by_label("Name")).to_have_value("never made")
     expect(page.locator('tr[data-token-name="never made"]')).to_have_count(0)
-    _shot(page, "11-refused-in-place")
+    shot(page, "11-refused-in-place")
 
     # The browser logs the 403 itself; nothing else may have gone wrong.
     assert [p for p in watch.problems if "403" not in p] == []
@@ -330,8 +192,8 @@ def test_keyboard_reaches_the_skip_link_first(browser: Any, base_url: str, db: D
     from playwright.sync_api import expect
 
     owner = make_org(db, "Keys")
-    context, page, watch = _page(browser, base_url, DESKTOP)
-    _sign_in(page, owner, start="/listening")
+    context, page, watch = open_page(browser, base_url, DESKTOP)
+    sign_in(page, owner, start="/listening")
 
     page.keyboard.press("Tab")
     skip = page.get_by_role("link", name="Skip to content")
@@ -347,11 +209,11 @@ def test_keyboard_reaches_the_skip_link_first(browser: Any, base_url: str, db: D
 def test_api_docs_load_everything_from_this_server(browser: Any, base_url: str) -> None:
     from playwright.sync_api import expect
 
-    context, page, watch = _page(browser, base_url, DESKTOP)
+    context, page, watch = open_page(browser, base_url, DESKTOP)
     page.goto("/api/v1/docs")
     expect(page.locator(".opblock").first).to_be_visible()
     expect(page.get_by_text("/api/v1/me", exact=True)).to_be_visible()
-    _shot(page, "10-api-docs")
+    shot(page, "10-api-docs")
 
     assert watch.problems == []
     assert watch.off_site() == []

@@ -4,24 +4,34 @@ the protocols in `contract` and finds them through `registry` (entry-point group
 
 from groundswell.connectors.contract import (
     BadRecord,
+    Batch,
     Capabilities,
     Connector,
     ConnectorPost,
+    Published,
     Publisher,
+    PullSource,
     RawRecord,
     Source,
+    SourceConfig,
+    StreamSource,
 )
 from groundswell.connectors.registry import ENTRY_POINT_GROUP, available, get, source_for_files
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "BadRecord",
+    "Batch",
     "Capabilities",
     "Connector",
     "ConnectorPost",
+    "Published",
     "Publisher",
+    "PullSource",
     "RawRecord",
     "Source",
+    "SourceConfig",
+    "StreamSource",
     "available",
     "get",
     "source_for_files",

@@ -6,14 +6,23 @@ undecoded payload of one post as the network gave it, and parses one record into
 `ConnectorPost` or raises `BadRecord` with a machine-readable `reason`. Splitting reading from
 parsing lets the core quarantine a bad record with its exact payload, and re-parse it later
 (`quarantine retry`) without the original file.
+
+Networks are read in one of two ways besides files: a `PullSource` is asked for the next
+`Batch` after an opaque cursor (the core persists the cursor with the batch, so a restart
+resumes with no gap and no duplicate); a `StreamSource` yields batches as they arrive from a
+long-lived connection. Both get their `SourceConfig` (options and decrypted secrets) and an
+`httpx.Client` from the caller, so tests pass a client over `httpx.MockTransport` or a loopback
+server. A `Publisher` posts and replies. Retries on 429/5xx live in `connectors.http`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
+
+import httpx
 
 # Reasons a record is refused. Connectors may add their own; these are the ones the core knows.
 REASONS = (
@@ -45,8 +54,15 @@ class Capabilities:
     """What a connector can do. The core picks connectors by capability, never by name."""
 
     reads_files: bool = False  # Source.records accepts a file path
-    streams: bool = False  # Source.records may block waiting for new posts
+    streams: bool = False  # implements StreamSource (or Source.records may block for new posts)
+    pulls: bool = False  # implements PullSource
     publishes: bool = False  # implements Publisher
+    can_reply: bool = False  # Publisher.publish accepts in_reply_to
+    threads: bool = False  # replies are threaded under the post they answer
+    max_length: int | None = None  # characters a published text may have; None: no limit
+    requests_per_minute: int | None = None  # the network's documented rate limit, if any
+    options: tuple[str, ...] = ()  # names of plain settings a configured source needs
+    secrets: tuple[str, ...] = ()  # names of credentials (kept in the vault, never logged)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,16 +111,90 @@ class Source(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class SourceConfig:
+    """How one configured source reads or publishes: `options` are plain settings (instance
+    URL, hashtag, subreddit...), `secrets` the decrypted credentials (never logged, never
+    stored outside the vault)."""
+
+    options: Mapping[str, str] = field(default_factory=dict)
+    secrets: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """What one fetch brought: the records in order, the cursor to pass to the next fetch
+    (None: start over is never implied; keep the previous cursor), the external ids the network
+    says were deleted (the core deletes those posts), and how long the network asked us to wait
+    before asking again (seconds; from Retry-After or a rate-limit header)."""
+
+    records: tuple[RawRecord, ...] = ()
+    cursor: str | None = None
+    deleted: tuple[str, ...] = ()
+    wait_seconds: float | None = None
+
+
 @runtime_checkable
-class Publisher(Protocol):
-    """Where replies go (no built-in connector publishes yet)."""
+class PullSource(Protocol):
+    """A network read by asking for what came after a cursor."""
 
     name: str
     capabilities: Capabilities
 
-    def publish(self, text: str, *, in_reply_to: str | None = None) -> str:
-        """Publish `text`; returns the network's id of the new post."""
+    def fetch(self, config: SourceConfig, cursor: str | None, *, client: httpx.Client) -> Batch:
+        """The next batch after `cursor` (None: the first fetch). Raises
+        `connectors.http.SourceUnavailable` when the network cannot be read now."""
+        ...
+
+    def parse(self, record: RawRecord) -> ConnectorPost:
+        """One record as a post; raises `BadRecord` when it is not one."""
         ...
 
 
-Connector = Source | Publisher
+@runtime_checkable
+class StreamSource(Protocol):
+    """A network that pushes posts over a long-lived connection (websocket, server-sent
+    events). Each yielded batch carries the cursor to resume from after a restart."""
+
+    name: str
+    capabilities: Capabilities
+
+    def stream(self, config: SourceConfig, cursor: str | None) -> Iterator[Batch]:
+        """Batches as they arrive, until the connection closes."""
+        ...
+
+    def parse(self, record: RawRecord) -> ConnectorPost:
+        """One record as a post; raises `BadRecord` when it is not one."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """A post or reply the network accepted: its id there and, when known, its URL."""
+
+    external_id: str
+    url: str | None = None
+
+
+@runtime_checkable
+class Publisher(Protocol):
+    """Where posts and replies go."""
+
+    name: str
+    capabilities: Capabilities
+
+    def publish(
+        self,
+        config: SourceConfig,
+        text: str,
+        *,
+        in_reply_to: str | None = None,
+        client: httpx.Client,
+    ) -> Published:
+        """Publish `text` (a reply threaded under `in_reply_to`, the network's id of the post
+        answered, when given). Raises `connectors.http.SourceUnavailable` when the network
+        refuses or cannot be reached, with a message for a person."""
+        ...
+
+
+Connector = Source | PullSource | StreamSource | Publisher

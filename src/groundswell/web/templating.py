@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
@@ -22,6 +23,18 @@ _env = Environment(
 )
 templates = Jinja2Templates(env=_env)
 
+ContextProvider = Callable[[Request], dict[str, Any]]
+_context_providers: list[ContextProvider] = []
+
+
+def register_context(provider: ContextProvider) -> None:
+    """Let a room above the shell add values to every page's context (the unread
+    notifications count, the crisis-mode banner...) without the shell importing it. A provider
+    gets the request (with `request.state.actor` set on signed-in pages) and returns a dict;
+    registering the same function twice keeps one."""
+    if provider not in _context_providers:
+        _context_providers.append(provider)
+
 
 def render(
     request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200
@@ -34,5 +47,8 @@ def render(
         "actor": getattr(request.state, "actor", None),
         "csrf_token": getattr(request.state, "csrf_token", ""),
     }
+    if ctx["actor"] is not None:
+        for provider in _context_providers:
+            ctx.update(provider(request))
     ctx.update(context or {})
     return templates.TemplateResponse(request, name, ctx, status_code=status_code)
