@@ -1,5 +1,5 @@
 import sys
 
-from groundswell.cli import main
+from groundswell.launcher import main
 
 sys.exit(main())

@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.text import Text
-from sqlalchemy.exc import DBAPIError
 
 from groundswell import __version__
 from groundswell.care.cli import care_app
@@ -21,8 +19,9 @@ from groundswell.governance.vault import ensure_key as ensure_vault_key
 from groundswell.identity import service as identity_service
 from groundswell.identity.cli import audit_app, read_password, tokens_app, users_app
 from groundswell.kernel import migrate as migrations
-from groundswell.kernel.console import err, open_database, out
-from groundswell.kernel.errors import GroundswellError, InvalidInput
+from groundswell.kernel.cli_runner import run_app
+from groundswell.kernel.console import open_database, out
+from groundswell.kernel.errors import InvalidInput
 from groundswell.kernel.handlers_index import import_all_handlers
 from groundswell.kernel.settings import get_settings
 from groundswell.listening.cli import listening_app
@@ -162,29 +161,7 @@ def demo(
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: user errors become one line on stderr and a non-zero exit, never a traceback."""
-    try:
-        result = app(args=argv, standalone_mode=False)
-    except GroundswellError as exc:
-        # Text, not markup: a message may quote user input such as "[/bold]".
-        err.print(Text.assemble(("error: ", "bold red"), exc.message), highlight=False)
-        return exc.exit_code
-    except DBAPIError as exc:  # a database that went away mid-command: one line, no secrets
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        err.print(Text.assemble(("error: ", "bold red"), f"database error: {reason}"))
-        return 1
-    except typer.Abort:
-        err.print("Aborted.")
-        return 130
-    except typer.Exit as exc:
-        return int(exc.exit_code)
-    except typer.TyperException as exc:  # usage errors: bad option, missing argument
-        show = getattr(exc, "show", None)
-        if callable(show):
-            show()
-        else:
-            err.print(f"error: {exc}")
-        return int(getattr(exc, "exit_code", 2))
-    return result if isinstance(result, int) else 0
+    return run_app(app, argv)
 
 
 def run_main() -> None:

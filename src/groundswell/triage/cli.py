@@ -504,3 +504,16 @@ def _run_with_progress(
 def register(app: typer.Typer) -> None:
     """Add the ``triage`` command to the root ``groundswell`` app."""
     app.command("triage")(triage_command)
+
+
+def standalone_app() -> typer.Typer:
+    """An app holding only ``triage``, for the launcher's fast start (same command, same
+    contract). The empty callback keeps the ``triage`` word as a subcommand name."""
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+    @app.callback()
+    def _root() -> None:
+        pass
+
+    register(app)
+    return app
