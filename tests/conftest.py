@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from groundswell.app import create_app
 from groundswell.kernel import migrate
@@ -23,7 +23,27 @@ from groundswell.kernel.tables_index import import_all_tables
 
 pytest_plugins = ["tests.browser", "tests.smtp"]
 
-PG_URL = os.environ.get("GROUNDSWELL_TEST_DATABASE_URL", "")
+
+def _worker_url(url: str) -> str:
+    """Under pytest-xdist each worker gets its own PostgreSQL database, `<name>_<worker>`
+    (created on first use, on the same server), since every test resets the schema."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url or not worker:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+        ).scalar()
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+PG_URL = _worker_url(os.environ.get("GROUNDSWELL_TEST_DATABASE_URL", ""))
 
 
 def _reset_postgres(url: str) -> None:
