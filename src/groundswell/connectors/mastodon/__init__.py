@@ -1,0 +1,2 @@
+"""The built-in ``mastodon`` connector: hashtag/public timelines, mentions, streaming; post and reply
+(README.md)."""
