@@ -61,8 +61,10 @@ class Capabilities:
     threads: bool = False  # replies are threaded under the post they answer
     max_length: int | None = None  # characters a published text may have; None: no limit
     requests_per_minute: int | None = None  # the network's documented rate limit, if any
-    options: tuple[str, ...] = ()  # names of plain settings a configured source needs
+    receives: bool = False  # posts are pushed to us over HTTP (the webhook endpoint)
+    options: tuple[str, ...] = ()  # names of plain settings a configured source accepts
     secrets: tuple[str, ...] = ()  # names of credentials (kept in the vault, never logged)
+    required: tuple[str, ...] = ()  # those of `options` and `secrets` a source must be given
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,16 @@ from groundswell.connectors.contract import Publisher, Source
 from groundswell.kernel.errors import NotFound
 
 ENTRY_POINT_GROUP = "groundswell.connectors"
-BUILTIN = {"files": "groundswell.connectors.files.connector:FilesConnector"}
+BUILTIN = {
+    "files": "groundswell.connectors.files.connector:FilesConnector",
+    "fake": "groundswell.connectors.fake.connector:FakeConnector",
+    "rss": "groundswell.connectors.rss.connector:RssConnector",
+    "replay": "groundswell.connectors.replay.connector:ReplayConnector",
+    "webhook": "groundswell.connectors.webhook.connector:WebhookConnector",
+    "mastodon": "groundswell.connectors.mastodon.connector:MastodonConnector",
+    "bluesky": "groundswell.connectors.bluesky.connector:BlueskyConnector",
+    "reddit": "groundswell.connectors.reddit.connector:RedditConnector",
+}
 
 
 def _load(spec: str) -> Callable[[], Any]:

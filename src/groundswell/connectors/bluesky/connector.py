@@ -91,6 +91,7 @@ class BlueskyConnector:
             "lang",
         ),
         secrets=("app_password",),
+        required=(),
     )
 
     def __init__(

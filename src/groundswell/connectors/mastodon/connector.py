@@ -80,6 +80,7 @@ class MastodonConnector:
             "poll_seconds",
         ),
         secrets=("access_token",),
+        required=("instance",),
     )
 
     def __init__(

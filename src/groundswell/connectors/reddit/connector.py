@@ -62,6 +62,7 @@ class RedditConnector:
         requests_per_minute=100,  # per OAuth client id, averaged over 10 minutes
         options=("subreddit", "listing", "query", "username", "user_agent"),
         secrets=("client_id", "client_secret", "password"),
+        required=("client_id", "client_secret"),
     )
 
     def __init__(
