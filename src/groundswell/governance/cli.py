@@ -1,4 +1,9 @@
-"""`groundswell governance ...`: the policy engine on the command line (no server, no database).
+"""`groundswell governance ...` / `groundswell policy ...`: the policy engine on the command line.
+
+`policy check` and `policy show` need no server: without `--policy` they use the
+organization's current policy when the data dir holds an initialized database (at the
+migration head), and the starter policy otherwise. `policy versions|diff|import` read and
+write the organization's stored versions.
 
 ``groundswell governance policy check [--text T | --in FILE.jsonl] [--policy FILE]
 [--network NAME] [--advocacy] [--json]`` is a public contract, documented in
@@ -15,17 +20,29 @@ from pathlib import Path
 from typing import Annotated, Any, BinaryIO
 
 import typer
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
+from groundswell.governance import policy_versions
+from groundswell.governance.coordination_cli import approvals_app, model_app, units_app
 from groundswell.governance.domain import Finding
 from groundswell.governance.engine import PolicyEngine
+from groundswell.governance.policies import current_policy, current_version
 from groundswell.governance.policy import (
+    Policy,
     dump_policy,
     load_policy,
     policy_json_schema,
     starter_policy,
 )
-from groundswell.kernel.console import err
-from groundswell.kernel.errors import InvalidInput
+from groundswell.identity.cli import AsOption, JsonOption, cli_actor
+from groundswell.identity.service import first_owner
+from groundswell.kernel.clock import SystemClock
+from groundswell.kernel.console import err, open_database, out, print_json, safe_url
+from groundswell.kernel.db import Database
+from groundswell.kernel.errors import GroundswellError, InvalidInput
+from groundswell.kernel.migrate import current_revision, head_revision
+from groundswell.kernel.settings import get_settings
 
 governance_app = typer.Typer(
     help="Governance: coordination models and the social media policy.", no_args_is_help=True
@@ -35,6 +52,9 @@ policy_app = typer.Typer(
     no_args_is_help=True,
 )
 governance_app.add_typer(policy_app, name="policy")
+governance_app.add_typer(model_app, name="model")
+governance_app.add_typer(units_app, name="units")
+governance_app.add_typer(approvals_app, name="approvals")
 
 EXIT_BLOCKED = 1
 EXIT_BAD_LINES = 3
@@ -133,7 +153,11 @@ def check_command(
     ] = None,
     policy_file: Annotated[
         Path | None,
-        typer.Option("--policy", help="Policy file, TOML or JSON (default: the starter policy)."),
+        typer.Option(
+            "--policy",
+            help="Policy file, TOML or JSON (default: the organization's current policy, or "
+            "the starter policy when no data dir is initialized).",
+        ),
     ] = None,
     network: Annotated[
         str | None,
@@ -146,11 +170,14 @@ def check_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON line per text, in input order.")
     ] = False,
+    as_email: AsOption = None,
 ) -> None:
     """Check texts against the social media policy. Exit 1 when any text is blocked."""
     if (text is None) == (in_file is None):
         raise InvalidInput("Give exactly one of --text T or --in FILE.")
-    policy = load_policy(policy_file) if policy_file is not None else starter_policy()
+    policy, source = _policy_to_use(policy_file, as_email)
+    if source and not as_json:
+        err.print(f"Checking against {source}.", highlight=False, markup=False)
     engine = PolicyEngine(policy)
     if network is not None and network not in engine.networks:
         raise InvalidInput(
@@ -206,16 +233,155 @@ def _run(engine: PolicyEngine, records: Iterator[_Record], as_json: bool) -> Non
         raise typer.Exit(EXIT_BAD_LINES)
 
 
+def _organization_policy(as_email: str | None) -> tuple[Policy, str] | None:
+    """The organization's current policy when the data dir holds a database at the migration
+    head; None when no data dir is initialized (no database file, no tables, no organization).
+    A database that exists but cannot be used is a usage error (exit 2), never a silent
+    fallback: checking against the wrong policy would pass what the organization blocks."""
+    settings = get_settings()
+    if settings.is_sqlite and not Path(make_url(settings.database_url).database or "").exists():
+        return None
+    db = Database(settings.database_url)
+    try:
+        try:
+            revision = current_revision(db.read_engine)
+        except DBAPIError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+            raise InvalidInput(
+                f"Cannot reach {safe_url(settings.database_url)}: {reason}. "
+                "Pass --policy FILE to check without the database."
+            ) from exc
+        if revision is None:
+            return None
+        if revision != head_revision(settings.database_url):
+            raise InvalidInput(
+                f"{safe_url(settings.database_url)} is not at the current migration: run "
+                "`groundswell migrate`, or pass --policy FILE."
+            )
+        with db.reader() as session:
+            if as_email is None and first_owner(session) is None:
+                return None
+            try:
+                actor = cli_actor(session, as_email)
+            except GroundswellError as exc:  # exit 1 means "blocked": never reuse it
+                raise InvalidInput(exc.message) from exc
+            current = current_version(session, actor.organization_id)
+            policy = current_policy(session, actor.organization_id)
+        label = f"version {current.version}" if current.id else "the starter policy (unchanged)"
+        return policy, f"the organization's policy, {label}"
+    finally:
+        db.dispose()
+
+
+def _policy_to_use(policy_file: Path | None, as_email: str | None) -> tuple[Policy, str]:
+    """(policy, where it comes from; "" for the starter policy outside a data dir)."""
+    if policy_file is not None:
+        return load_policy(policy_file), f"{policy_file}"
+    found = _organization_policy(as_email)
+    return found if found is not None else (starter_policy(), "")
+
+
 @policy_app.command("show")
 def show_command(
     policy_file: Annotated[
         Path | None,
-        typer.Option("--policy", help="Policy file, TOML or JSON (default: the starter policy)."),
+        typer.Option(
+            "--policy",
+            help="Policy file, TOML or JSON (default: the organization's current policy, or "
+            "the starter policy when no data dir is initialized).",
+        ),
     ] = None,
+    version: Annotated[
+        str | None,
+        typer.Option("--version", help="A stored version (e.g. 1.2) instead of the current one."),
+    ] = None,
+    as_email: AsOption = None,
 ) -> None:
-    """Print the policy (the starter policy by default) as JSON, validated."""
-    policy = load_policy(policy_file) if policy_file is not None else starter_policy()
+    """Print the policy as JSON, validated."""
+    if version is not None:
+        if policy_file is not None:
+            raise InvalidInput("Give --policy FILE or --version V, not both.")
+        with open_database().reader() as session:
+            _, policy = policy_versions.policy_of(session, cli_actor(session, as_email), version)
+    else:
+        policy, _ = _policy_to_use(policy_file, as_email)
     sys.stdout.write(dump_policy(policy))
+
+
+@policy_app.command("versions")
+def versions_command(
+    limit: Annotated[int, typer.Option(help="How many, newest first.")] = 50,
+    as_email: AsOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """List the organization's policy versions: who saved each, when and why."""
+    with open_database().reader() as session:
+        page = policy_versions.list_versions(session, cli_actor(session, as_email), limit=limit)
+    if json_:
+        print_json([v.model_dump(mode="json") for v in page.items])
+        return
+    if not page.items:
+        out.print("No saved versions: the starter policy applies.", highlight=False)
+        return
+    for v in page.items:
+        mark = " (current)" if v.current else ""
+        out.print(
+            f"{v.version}{mark}  {v.created_at:%Y-%m-%d %H:%M} UTC  {v.author}  {v.note}",
+            highlight=False,
+            markup=False,
+        )
+
+
+@policy_app.command("diff")
+def diff_command(
+    old: Annotated[str, typer.Argument(help="Version (e.g. 1.1), or `starter`.")],
+    new: Annotated[str, typer.Argument(help="Version (e.g. 2.0), or `starter`.")],
+    as_email: AsOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """What changed between two versions: rules and networks added, removed or changed."""
+    with open_database().reader() as session:
+        result = policy_versions.diff_versions(session, cli_actor(session, as_email), old, new)
+    if json_:
+        print_json(result.model_dump(mode="json"))
+        return
+    out.print(f"{result.old_version} -> {result.new_version}", highlight=False, markup=False)
+    if not result.changes:
+        out.print("No changes.", highlight=False)
+    for change in result.changes:
+        out.print(change.line, highlight=False, markup=False)
+
+
+@policy_app.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(help="Policy file, TOML or JSON.")],
+    note: Annotated[str, typer.Option("--note", help="What changed and why (required).")],
+    major: Annotated[
+        bool,
+        typer.Option(
+            "--major/--minor",
+            help="A major version asks everyone to attest to the guidelines again.",
+        ),
+    ] = False,
+    as_email: AsOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """Save a policy file as the organization's new current version (audited)."""
+    policy = load_policy(file)
+    with open_database().unit_of_work() as session:
+        row = policy_versions.save_version(
+            session,
+            cli_actor(session, as_email),
+            policy,
+            major=major,
+            note=note,
+            now=SystemClock().now(),
+        )
+        version = row.version
+    if json_:
+        print_json({"version": version, "major": major})
+        return
+    out.print(f"Saved policy version {version}.", highlight=False)
 
 
 @policy_app.command("schema")

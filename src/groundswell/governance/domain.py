@@ -401,15 +401,30 @@ def _cell(decision: Decision) -> str:
     return "—" if not decision.allowed else str(decision.approvals_needed)
 
 
+def persona_names() -> tuple[str, ...]:
+    """The column heads of the documented table: the representative people."""
+    return tuple(name for name, _ in _PERSONAS)
+
+
+def rules_rows(model: CoordinationModel) -> list[tuple[Action, tuple[Decision, ...]]]:
+    """One model's rows of the documented table: each action with the decision for each
+    person of `persona_names()` (account owned by the business unit "unit", no findings, no
+    crisis). The model picker page renders these."""
+    context = Context(model=model, account_unit="unit")
+    return [
+        (action, tuple(decide(actor, action, context) for _, actor in _PERSONAS))
+        for action in Action
+    ]
+
+
 def rules_table() -> str:
     """The model x action x role table of ``docs/governance.md`` as Markdown: each cell is the
     number of approvals needed (0: at once) or "—" (refused), for an account owned by the
     business unit "unit", no policy findings and no crisis."""
-    header = ["model", "action", *(name for name, _ in _PERSONAS)]
+    header = ["model", "action", *persona_names()]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for model in CoordinationModel:
-        context = Context(model=model, account_unit="unit")
-        for action in Action:
-            cells = [_cell(decide(actor, action, context)) for _, actor in _PERSONAS]
+        for action, decisions in rules_rows(model):
+            cells = [_cell(decision) for decision in decisions]
             lines.append(f"| {model.value} | {action.value} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
