@@ -11,6 +11,8 @@ from typing import Annotated, TypeVar
 
 import typer
 
+from groundswell.care.cli_admin import policies_app, rules_app, teams_app
+from groundswell.care.cli_conversations import conversations_app
 from groundswell.care.domain import (
     BusinessHours,
     due,
@@ -26,6 +28,10 @@ T = TypeVar("T")
 care_app = typer.Typer(help="Care.", no_args_is_help=True)
 sla_app = typer.Typer(help="SLA arithmetic in business hours.", no_args_is_help=True)
 care_app.add_typer(sla_app, name="sla")
+care_app.add_typer(conversations_app, name="conversations", no_args_is_help=True)
+care_app.add_typer(teams_app, name="teams")
+care_app.add_typer(rules_app, name="rules")
+care_app.add_typer(policies_app, name="policies")
 
 
 @sla_app.command("due")

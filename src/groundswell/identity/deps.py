@@ -120,7 +120,13 @@ def csrf_protect(
 
 def read_session(request: Request) -> Iterator[Session]:
     with get_db(request).reader() as session:
-        yield session
+        # Kept on the request so that what the page renders (the unread count in the top
+        # bar) reads through this connection instead of holding a second one from the pool.
+        request.state.read_session = session
+        try:
+            yield session
+        finally:
+            request.state.read_session = None
 
 
 ApiActor = Annotated[Actor, Depends(api_actor)]

@@ -21,6 +21,9 @@ def unread_context(request: Request) -> dict[str, Any]:
     db = getattr(request.app.state, "db", None)
     if actor is None or db is None:
         return {}
+    held = getattr(request.state, "read_session", None)
+    if held is not None:  # the page's own read connection, still open while it renders
+        return {"unread_notifications": notifications.unread_count(held, actor.user_id)}
     with db.reader() as session:
         return {"unread_notifications": notifications.unread_count(session, actor.user_id)}
 
