@@ -6,12 +6,14 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from groundswell.care.demo_seed import seed_care
 from groundswell.governance import accounts
 from groundswell.governance.vault import Vault
 from groundswell.identity import service as identity
 from groundswell.identity.domain import Role, Scope
 from groundswell.identity.service import Actor
 from groundswell.kernel import migrate as migrations
+from groundswell.kernel.clock import SystemClock
 from groundswell.kernel.console import open_database
 from groundswell.kernel.errors import Conflict
 from groundswell.kernel.settings import Settings
@@ -51,20 +53,23 @@ def seed(settings: Settings) -> DemoLogin:
     with db.unit_of_work() as session:
         _org, owner = identity.create_organization(
             session,
-            "Acme Air (demo)",
+            "Aurora Air (demo)",
             owner_email=DEMO_EMAIL,
             owner_password=DEMO_PASSWORD,
             owner_name="Olu Owner",
         )
         actor = identity.actor_for_user(owner)
+        people = {}
         for email, name, role in DEMO_TEAM:
-            identity.create_user(
+            user = identity.create_user(
                 session, actor, email=email, name=name, role=role, password=DEMO_PASSWORD
             )
+            people[email] = user.id
         identity.create_token(
             session, actor, name="demo dashboard (read only)", scopes=[Scope.READ]
         )
         _seed_brand_accounts(session, actor, vault)
+        seed_care(session, actor, people, settings, SystemClock().now())
     db.dispose()
     return DemoLogin(DEMO_EMAIL, DEMO_PASSWORD)
 
