@@ -20,12 +20,20 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
+from groundswell.crisis import incidents_cli
 from groundswell.crisis.backtest import BadLine, parse_bucket, replay
 from groundswell.crisis.domain import DetectorConfig
 from groundswell.kernel.console import err, out
 from groundswell.kernel.errors import InvalidInput
 
-crisis_app = typer.Typer(help="Crisis: spike detection and backtests.", no_args_is_help=True)
+crisis_app = typer.Typer(
+    help="Crisis: spike detection, backtests, incidents, crisis mode, drills.",
+    no_args_is_help=True,
+)
+crisis_app.command("detect")(incidents_cli.detect)
+crisis_app.add_typer(incidents_cli.incidents_app, name="incidents")
+crisis_app.add_typer(incidents_cli.mode_app, name="mode")
+crisis_app.add_typer(incidents_cli.drill_app, name="drill")
 
 EXIT_BAD_LINES: Final = 3
 # Bad lines named one by one on stderr before the rest are only counted.
