@@ -58,9 +58,12 @@ def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         _no_browser(f"{CHROMIUM} is missing: `apt-get update && apt-get install -y chromium`")
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError:
         _no_browser("Python Playwright is not installed in this environment")
+    # `expect` has its own 5 s default, too short on a loaded CI machine; only a broken page
+    # ever waits this long.
+    expect.set_options(timeout=WAIT_MS)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

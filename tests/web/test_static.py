@@ -32,7 +32,7 @@ def test_every_vendored_package_is_named_in_the_vendor_readme() -> None:
     readme = (STATIC / "vendor" / "README.md").read_text()
     packages = sorted(p.name for p in (STATIC / "vendor").iterdir() if p.is_dir())
 
-    assert packages == ["htmx", "swagger-ui"]
+    assert packages == ["htmx", "swagger-ui", "uplot"]
     for package in packages:
         assert f"`{package}/`" in readme
         assert (STATIC / "vendor" / package / "LICENSE").is_file()
