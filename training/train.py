@@ -54,9 +54,11 @@ would otherwise drown the 2k posts of the domain we serve)."""
 
 
 def build_lexicon(source: str) -> dict[str, float]:
-    """The valence lexicon the featurizer reads: none by default. `vader` uses VADER's
-    lexicon (MIT, vaderSentiment 3.3.2): a labelled resource from outside shared/data, so it
-    stays off until the team approves it (it adds about 3 points of TweetEval macro-recall)."""
+    """The valence lexicon the featurizer reads: none by default (the shipped set). `vader`
+    uses VADER's lexicon (vaderSentiment 3.3.2, MIT: shipping it needs its copyright and
+    permission notice, written to `models/LICENSE.lexicon-vader`). It adds about 3 points of
+    TweetEval macro-recall, but it is a labelled resource from outside shared/data, so it
+    stays off until the team approves it."""
     if source == "none":
         (MODELS / "lexicon.txt").write_text("# token\tvalence: no lexicon in this model set\n")
         return {}
@@ -83,6 +85,15 @@ def build_lexicon(source: str) -> dict[str, float]:
     ]
     lines += [f"{k}\t{v:g}" for k, v in sorted(lexicon.items()) if "\t" not in k]
     (MODELS / "lexicon.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # MIT asks for the copyright and permission notice wherever the lexicon is copied.
+    dist = next(path.parent.parent.glob("vaderSentiment-*.dist-info"))
+    notice = (dist / "LICENSE.txt").read_text(encoding="utf-8")
+    (MODELS / "LICENSE.lexicon-vader").write_text(
+        "vader_lexicon.txt and emoji_utf8_lexicon.txt (vaderSentiment 3.3.2), from which "
+        "lexicon.txt is built\nby training/train.py --lexicon=vader; "
+        "https://github.com/cjhutto/vaderSentiment\n\n" + notice,
+        encoding="utf-8",
+    )
     return lexicon
 
 

@@ -198,6 +198,22 @@ def test_shipped_default_set_is_small() -> None:
     assert total <= 50 * 1024 * 1024
 
 
+def test_a_shipped_lexicon_ships_with_its_license_notice() -> None:
+    # lexicon.txt is built from VADER's lexicon (MIT): the notice must travel with it.
+    from importlib import resources
+
+    folder = resources.files("groundswell").joinpath("models")
+    lines = folder.joinpath("lexicon.txt").read_text(encoding="utf-8").splitlines()
+    entries = [x for x in lines if x and not x.startswith("#")]
+    if "vaderSentiment" in lines[0]:
+        assert len(entries) > 7000
+        notice = folder.joinpath("LICENSE.lexicon-vader").read_text(encoding="utf-8")
+        assert "Copyright (c) 2016 C.J. Hutto" in notice
+        assert "Permission is hereby granted" in notice
+    else:
+        assert entries == []
+
+
 def test_featurizer_hashes_with_crc32_and_marks_negation() -> None:
     # The shipped weights are indexed by these columns: the hashing is part of the model.
     fz = Featurizer(18, {"good": 2.0})
