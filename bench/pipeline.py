@@ -1,34 +1,46 @@
-"""Ingest pipeline benchmark: N real tweets through the full pipeline on SQLite, against the
-floor (bare parse + insert of the same posts), in one run.
+"""Ingest pipeline benchmark: N posts from the fake connector through the full pipeline on
+SQLite (then on PostgreSQL with --database-url), against the floor (bare parse + insert of the
+same posts), in one run.
 
     .venv/bin/python bench/pipeline.py [--posts 20000|200000] [--queries 50] [--batch 1000]
+        [--seed 7] [--workers N] [--database-url postgresql+psycopg://.../bench_db]
 
-Posts are real tweet texts from /work/shared/data (customer-support-twitter with its authors
-and timestamps, TweetEval, SemEval-2017 4A), distinct texts first; beyond the distinct texts
-available, texts repeat under new ids (the run says how many). They are written as a
-files-format JSONL, then imported through `listening.ingest.import_posts` (parse -> normalize
--> dedupe -> triage -> match 50 saved queries -> store + FTS5 index -> MentionMatched events)
-into a fresh migrated SQLite file. Prints posts/s end to end, time per stage, peak RSS, and
-the floor with the ratio.
+--database-url WIPES that database's schema `public` (it refuses a database whose name does
+not contain "bench").
+
+Posts come from the `fake` connector's bundled `demo` scenario (an airline heard in five
+languages: personas, intents, rates by hour of week), generated from Monday 2026-11-02 00:00
+UTC on with a fixed seed, so every run reads the same posts. They are written as a files-format
+JSONL, then imported through `listening.ingest.import_posts` (parse -> normalize -> dedupe ->
+triage -> match 50 saved queries -> store + full-text index + near-duplicate clusters ->
+MentionMatched events) into a fresh migrated database, with --workers processes preparing
+batches (parse to match; default: one per CPU) while the main process stores them in order.
+Prints posts/s end to end, p50/p99 ingest-to-searchable latency (from the moment a record is
+read to the commit of its batch), time per stage in the main process, peak RSS, and the floor
+with the ratio.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
+import itertools
 import json
+import os
 import resource
+import statistics
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import create_engine, func, insert, make_url, select, text
 
+from groundswell.connectors.contract import ConnectorPost, RawRecord
+from groundswell.connectors.fake import generate
 from groundswell.connectors.files.connector import FilesConnector
 from groundswell.identity import service
 from groundswell.kernel import migrate
@@ -38,52 +50,21 @@ from groundswell.listening import ingest, pipeline
 from groundswell.listening.tables import Mention, MentionMatch
 from groundswell.listening.text import words
 
-DATA = Path("/work/shared/data")
+START = datetime(2026, 11, 2, tzinfo=UTC)  # a Monday
 
 
-def _twcs() -> Iterator[dict[str, Any]]:
-    path = DATA / "customer-support-twitter" / "twcs_head5000.csv"
-    with path.open(encoding="utf-8", newline="") as f:
-        for row in csv.DictReader(f):
-            if not row.get("created_at") or not row.get("text"):
-                continue  # a short row of the sample
-            created = datetime.strptime(row["created_at"], "%a %b %d %H:%M:%S %z %Y")
-            yield {
-                "text": row["text"],
-                "author": row["author_id"],
-                "created_at": created.astimezone(UTC).isoformat(),
-            }
-
-
-def _plain_texts() -> Iterator[dict[str, Any]]:
-    for path in sorted((DATA / "tweeteval").glob("*/*_text.txt")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            yield {"text": line}
-    for path in sorted((DATA / "semeval2017-task4a" / "raw").glob("*.tsv")):
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-            parts = line.split("\t")
-            if len(parts) >= 3:
-                yield {"text": parts[2]}
-
-
-def real_posts() -> list[dict[str, Any]]:
-    seen: set[str] = set()
-    found: list[dict[str, Any]] = []
-    for post in [*_twcs(), *_plain_texts()]:
-        text = post["text"].strip()
-        if text and text not in seen:
-            seen.add(text)
-            found.append({**post, "text": text})
-    return found
-
-
-def write_posts(path: Path, n: int) -> tuple[int, int]:
-    corpus = real_posts()
+def write_posts(path: Path, n: int, seed: int) -> tuple[int, str]:
+    """`n` posts of the fake connector's demo scenario from `START` on, as files-format JSONL.
+    Returns how many distinct texts they hold and the simulated instant of the last one."""
+    texts: set[str] = set()
+    last = START.isoformat()
+    posts = generate("demo", START, START + timedelta(days=3650), seed=seed)
     with path.open("w", encoding="utf-8") as f:
-        for i in range(n):
-            post = {"id": f"b{i}", **corpus[i % len(corpus)]}
+        for post in itertools.islice(posts, n):
+            texts.add(post["text"])
+            last = post["created_at"]
             f.write(json.dumps(post, ensure_ascii=False) + "\n")
-    return len(corpus), max(0, n - len(corpus))
+    return len(texts), last
 
 
 def make_queries(path: Path, n: int) -> list[str]:
@@ -118,6 +99,7 @@ class StageTimer:
         "triage_stage",
         "match_stage",
         "store_stage",
+        "cluster_stage",
         "quarantine_stage",
     )
 
@@ -125,9 +107,13 @@ class StageTimer:
         self.seconds: dict[str, float] = dict.fromkeys(self.STAGES, 0.0)
 
     def install(self) -> None:
-        for name in self.STAGES:
-            real = getattr(pipeline, name)
+        self.real = {name: getattr(pipeline, name) for name in self.STAGES}
+        for name, real in self.real.items():
             setattr(pipeline, name, self._timed(name, real))
+
+    def uninstall(self) -> None:
+        for name, real in self.real.items():
+            setattr(pipeline, name, real)
 
     def _timed(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -140,10 +126,41 @@ class StageTimer:
         return wrapper
 
 
-def fresh_db(directory: Path, name: str) -> Database:
+def fresh_sqlite(directory: Path, name: str) -> Database:
     url = f"sqlite:///{directory / name}"
     migrate.upgrade(url)
     return Database(url)
+
+
+def fresh_postgres(url: str) -> Database:
+    name = make_url(url).database or ""
+    if "bench" not in name:
+        raise SystemExit(f"refusing to wipe {name!r}: use a database whose name has 'bench'")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    migrate.upgrade(url)
+    return Database(url)
+
+
+class TimedFiles:
+    """The files connector, noting when each record was read (for the latency figures)."""
+
+    def __init__(self) -> None:
+        self.inner = FilesConnector()
+        self.name = self.inner.name
+        self.capabilities = self.inner.capabilities
+        self.read_at: dict[int, float] = {}
+
+    def records(self, location: str) -> Iterator[RawRecord]:
+        for record in self.inner.records(location):
+            self.read_at[record.position] = time.perf_counter()
+            yield record
+
+    def parse(self, record: RawRecord) -> ConnectorPost:
+        return self.inner.parse(record)
 
 
 def floor(db: Database, path: Path, org_id: str, batch: int) -> float:
@@ -180,80 +197,140 @@ def floor(db: Database, path: Path, org_id: str, batch: int) -> float:
     return time.perf_counter() - start
 
 
+def percentile(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if values else 0.0
+
+
+def run(
+    label: str,
+    make_db: Callable[[str], Database],
+    posts_file: Path,
+    queries: list[str],
+    args: argparse.Namespace,
+) -> None:
+    db = make_db("pipeline")
+    with db.unit_of_work() as session:
+        _org, owner = service.create_organization(
+            session,
+            "Bench",
+            owner_email="bench@example.org",
+            owner_password="bench-password-7f3k2q9z",
+        )
+        actor = service.actor_for_user(owner)
+        for i, q in enumerate(queries):
+            ingest.add_query(
+                session, actor, name=f"q{i}", topic="bench", query=q, clock=SystemClock()
+            )
+    timer = StageTimer()
+    timer.install()
+    connector = TimedFiles()
+    latencies: list[float] = []
+
+    def committed(batch: Sequence[RawRecord]) -> None:
+        now = time.perf_counter()
+        latencies.extend(now - connector.read_at.pop(r.position) for r in batch)
+
+    start = time.perf_counter()
+    result = ingest.import_posts(
+        db,
+        actor,
+        connector,
+        str(posts_file),
+        batch_size=args.batch,
+        workers=args.workers,
+        progress=committed,
+    )
+    elapsed = time.perf_counter() - start
+    timer.uninstall()
+    with db.reader() as session:
+        matches = session.scalar(select(func.count()).select_from(MentionMatch)) or 0
+        clustered = session.scalar(select(func.count()).where(Mention.cluster_id.is_not(None))) or 0
+
+    floor_db = make_db("floor")
+    with floor_db.unit_of_work() as session:
+        org, _ = service.create_organization(
+            session,
+            "Floor",
+            owner_email="floor@example.org",
+            owner_password="bench-password-7f3k2q9z",
+        )
+        floor_org = org.id
+    floor_seconds = floor(floor_db, posts_file, floor_org, args.batch)
+    db.dispose()
+    floor_db.dispose()
+
+    rate = result.read / elapsed
+    print(f"== {label} ==")
+    print(f"saved queries: {len(queries)}; matches stored (and events emitted): {matches}")
+    print(f"near-duplicates: {clustered} mentions in clusters")
+    print(f"summary: {json.dumps(result.as_dict())}")
+    print(
+        f"full pipeline: {elapsed:.2f} s, {rate:,.0f} posts/s end to end "
+        f"({args.workers} worker processes + this one storing)"
+    )
+    print(
+        f"ingest-to-searchable latency: p50 {percentile(latencies, 50):.2f} s, "
+        f"p99 {percentile(latencies, 99):.2f} s"
+    )
+    where = "this process" if args.workers == 0 else "this process only; workers not shown"
+    accounted = sum(timer.seconds.values())
+    print(f"time per stage ({where}):")
+    for name, seconds in timer.seconds.items():
+        print(f"  {name:<17} {seconds:7.2f} s  {100 * seconds / elapsed:5.1f} %")
+    other = elapsed - accounted
+    print(f"  {'other (read, audit, commit, waiting for workers)'} {other:7.2f} s")
+    floor_rate = args.posts / floor_seconds
+    print(
+        f"floor (json.loads + insert, same table): {floor_seconds:.2f} s, {floor_rate:,.0f} posts/s"
+    )
+    print(f"ratio full / floor: {elapsed / floor_seconds:.1f}x the floor's time")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--posts", type=int, default=20_000)
     parser.add_argument("--queries", type=int, default=50)
     parser.add_argument("--batch", type=int, default=ingest.BATCH_SIZE)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--database-url", help="also run on this PostgreSQL database (wiped)")
+    parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args(argv)
 
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         posts_file = tmp_path / "posts.jsonl"
-        distinct, repeated = write_posts(posts_file, args.posts)
+        distinct, last = write_posts(posts_file, args.posts, args.seed)
         queries = make_queries(posts_file, args.queries)
-
-        db = fresh_db(tmp_path, "pipeline.db")
-        with db.unit_of_work() as session:
-            _org, owner = service.create_organization(
-                session,
-                "Bench",
-                owner_email="bench@example.org",
-                owner_password="bench-password-7f3k2q9z",
-            )
-            actor = service.actor_for_user(owner)
-            for i, q in enumerate(queries):
-                ingest.add_query(
-                    session, actor, name=f"q{i}", topic="bench", query=q, clock=SystemClock()
-                )
-        # Load the triage models before timing: a one-off cost of the process, reported apart.
+        print(
+            f"posts: {args.posts} from the fake connector's demo scenario, seed {args.seed} "
+            f"({distinct} distinct texts; simulated {START.isoformat()} to {last})"
+        )
+        # Load the triage models before timing (workers inherit them): a one-off cost.
         start = time.perf_counter()
         from groundswell.triage import triage
 
         triage(["warm up"])
-        warmup = time.perf_counter() - start
-
-        timer = StageTimer()
-        timer.install()
-        start = time.perf_counter()
-        result = ingest.import_posts(
-            db, actor, FilesConnector(), str(posts_file), batch_size=args.batch
-        )
-        elapsed = time.perf_counter() - start
-        with db.reader() as session:
-            matches = session.scalar(select(func.count()).select_from(MentionMatch)) or 0
-
-        floor_db = fresh_db(tmp_path, "floor.db")
-        with floor_db.unit_of_work() as session:
-            org, _ = service.create_organization(
-                session,
-                "Floor",
-                owner_email="floor@example.org",
-                owner_password="bench-password-7f3k2q9z",
+        print(f"triage model load (before timing): {time.perf_counter() - start:.2f} s")
+        if not args.skip_sqlite:
+            run(
+                "SQLite",
+                lambda name: fresh_sqlite(tmp_path, f"{name}.db"),
+                posts_file,
+                queries,
+                args,
             )
-            floor_org = org.id
-        floor_seconds = floor(floor_db, posts_file, floor_org, args.batch)
-        db.dispose()
-        floor_db.dispose()
-
+        if args.database_url:
+            url: str = args.database_url
+            run("PostgreSQL", lambda name: fresh_postgres(url), posts_file, queries, args)
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    rate = result.read / elapsed
-    floor_rate = args.posts / floor_seconds
-    print(f"posts: {args.posts} ({distinct} distinct real texts; {repeated} repeats under new ids)")
-    print(f"saved queries: {len(queries)}; matches stored (and events emitted): {matches}")
-    print(f"summary: {json.dumps(result.as_dict())}")
-    print(f"full pipeline: {elapsed:.2f} s, {rate:,.0f} posts/s end to end")
-    accounted = sum(timer.seconds.values())
-    for name, seconds in timer.seconds.items():
-        print(f"  {name:<17} {seconds:7.2f} s  {100 * seconds / elapsed:5.1f} %")
-    other = elapsed - accounted
-    print(f"  {'other (read, audit, commit)':<17} {other:7.2f} s  {100 * other / elapsed:5.1f} %")
-    print(f"triage model load (before timing): {warmup:.2f} s")
+    child_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(
-        f"floor (json.loads + insert, same table): {floor_seconds:.2f} s, {floor_rate:,.0f} posts/s"
+        f"peak RSS: this process {rss_mib:.0f} MiB; largest worker {child_mib:.0f} MiB "
+        f"(workers share the parent's pages until written)"
     )
-    print(f"ratio full / floor: {elapsed / floor_seconds:.1f}x the floor's time")
-    print(f"peak RSS: {rss_mib:.0f} MiB")
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 
 

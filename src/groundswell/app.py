@@ -10,7 +10,24 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from groundswell import __version__
-from groundswell.governance import accounts_api, accounts_pages
+from groundswell.care import api as care_api
+from groundswell.care import pages as care_pages
+from groundswell.care import pages_conversation as care_conversation_pages
+from groundswell.care import pages_csat as care_csat_pages
+from groundswell.care import pages_metrics as care_metrics_pages
+from groundswell.crisis import api as crisis_api
+from groundswell.crisis import pages as crisis_pages
+from groundswell.governance import (
+    accounts_api,
+    accounts_pages,
+    approvals_pages,
+    model_pages,
+    policy_api,
+    policy_pages,
+    training_pages,
+    units_pages,
+)
+from groundswell.governance import api as governance_api
 from groundswell.identity import api as identity_api
 from groundswell.identity import notification_pages
 from groundswell.identity import pages as identity_pages
@@ -20,13 +37,18 @@ from groundswell.kernel.db import Database
 from groundswell.kernel.events import Dispatcher
 from groundswell.kernel.handlers_index import import_all_handlers
 from groundswell.kernel.settings import Settings, get_settings
+from groundswell.listening import api as listening_api
+from groundswell.listening import pages as listening_pages
+from groundswell.listening import pages_admin as listening_admin_pages
+from groundswell.listening import pages_mention as listening_mention_pages
+from groundswell.listening import webhook_api as listening_webhook_api
 from groundswell.web import errors
 from groundswell.web.middleware import BodyLimit, SecurityHeaders
 from groundswell.web.pages import health, room_router
-from groundswell.web.templating import register_context
+from groundswell.web.templating import register_banner, register_context
 
 # Rooms whose pages exist; the others get the shell's honest empty state.
-BUILT_ROOMS: set[str] = set()
+BUILT_ROOMS: set[str] = {"care", "crisis", "listening"}
 
 
 def create_app(
@@ -71,5 +93,25 @@ def create_app(
     register_context(notification_pages.unread_context)
     app.include_router(accounts_api.router)
     app.include_router(accounts_pages.router)
+    app.include_router(governance_api.router)
+    app.include_router(model_pages.router)
+    app.include_router(units_pages.router)
+    app.include_router(approvals_pages.router)
+    app.include_router(policy_api.router)
+    app.include_router(policy_pages.router)
+    app.include_router(training_pages.router)
+    app.include_router(care_api.router)
+    app.include_router(care_pages.router)
+    app.include_router(care_conversation_pages.router)
+    app.include_router(care_csat_pages.router)
+    app.include_router(care_metrics_pages.router)
+    app.include_router(listening_webhook_api.router)
+    app.include_router(listening_api.router)
+    app.include_router(listening_pages.router)
+    app.include_router(listening_mention_pages.router)
+    app.include_router(listening_admin_pages.router)
+    app.include_router(crisis_api.router)
+    app.include_router(crisis_pages.router)
+    register_banner(crisis_pages.crisis_banner)
     app.include_router(room_router(BUILT_ROOMS, page_actor))
     return app

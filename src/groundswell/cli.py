@@ -25,6 +25,7 @@ from groundswell.kernel.errors import InvalidInput
 from groundswell.kernel.handlers_index import import_all_handlers
 from groundswell.kernel.settings import get_settings
 from groundswell.listening.cli import listening_app
+from groundswell.listening.sources_cli import run_worker
 from groundswell.serve import run
 from groundswell.triage.cli import register as register_triage
 
@@ -132,6 +133,12 @@ def serve(
 ) -> None:
     """Run the web app and API."""
     run(host, port)
+
+
+@app.command()
+def worker() -> None:
+    """Run the listening sources, event deliveries and scheduled jobs until Ctrl+C."""
+    run_worker()
 
 
 @app.command()

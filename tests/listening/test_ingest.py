@@ -16,7 +16,7 @@ from groundswell.kernel.clock import FrozenClock
 from groundswell.kernel.db import Database
 from groundswell.kernel.tables import OutboxEvent
 from groundswell.listening import ingest, pipeline
-from groundswell.listening.pipeline import canonical_url
+from groundswell.listening.normalize import canonical_url
 from groundswell.listening.tables import Mention, MentionMatch, QuarantinedRecord
 from tests.builders import Person, make_org
 

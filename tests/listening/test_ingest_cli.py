@@ -155,3 +155,11 @@ def test_quarantine_list_retry_drop(owner: Person, posts_file: Path, capsys: Cap
     assert out.strip() == "dropped 1"
     code, out, _ = cli(capsys, "listening", "quarantine", "list", "--json")
     assert json.loads(out) == []
+
+
+def test_import_with_worker_processes(owner: Person, posts_file: Path, capsys: Capture) -> None:
+    code, out, _ = cli(
+        capsys, "listening", "import", "--in", str(posts_file), "--json", "--workers", "2"
+    )
+    assert code == 0
+    assert json.loads(out) == {"read": 5, "stored": 3, "duplicates": 0, "quarantined": 2}

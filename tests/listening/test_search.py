@@ -11,7 +11,7 @@ from sqlalchemy import delete, update
 from groundswell.connectors.files.connector import FilesConnector
 from groundswell.kernel.clock import FrozenClock
 from groundswell.kernel.db import Database
-from groundswell.listening import ingest
+from groundswell.listening import ingest, search
 from groundswell.listening.search import search_mentions, search_words
 from groundswell.listening.tables import Mention
 from tests.builders import Person, make_org
@@ -94,3 +94,20 @@ def test_many_mentions_are_searchable(db: Database, clock: FrozenClock, tmp_path
     ingest.import_posts(db, person.actor, FilesConnector(), str(path), clock=clock)
     assert len(find(db, person, "urgent", limit=1000)) == 30
     assert find(db, person, "ticket 42") == ["42"]
+
+
+def test_searches_with_more_hits_than_the_candidates_stay_newest_first(
+    db: Database, owner: Person, clock: FrozenClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "many.jsonl"
+    lines = [
+        {"id": f"m{i}", "text": f"refund request {i}", "created_at": f"2026-11-{10 + i}T10:00:00Z"}
+        for i in range(8)
+    ]
+    path.write_text("\n".join(json.dumps(p) for p in lines) + "\n", encoding="utf-8")
+    ingest.import_posts(db, owner.actor, FilesConnector(), str(path), clock=clock)
+    monkeypatch.setattr(search, "MAX_CANDIDATES", 3)  # 10 hits: the many-hits path
+    assert find(db, owner, "refund", limit=4) == ["m7", "m6", "m5", "m4"]
+    assert find(db, owner, "request 2") == ["m2"]  # few hits: every one of them
+    other = make_org(db, "Other")
+    assert find(db, other, "refund") == []

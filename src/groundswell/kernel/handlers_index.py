@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import importlib
 
-HANDLER_MODULES: tuple[str, ...] = ()
+HANDLER_MODULES: tuple[str, ...] = (
+    "groundswell.crisis.handlers",
+    "groundswell.care.handlers",
+    "groundswell.governance.policy_drafts",
+)
 
 
 def import_all_handlers() -> None:

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import importlib
 
-JOB_MODULES: tuple[str, ...] = ()
+JOB_MODULES: tuple[str, ...] = (
+    "groundswell.crisis.jobs",
+    "groundswell.governance.jobs",
+    "groundswell.care.jobs",
+    "groundswell.listening.jobs",
+)
 
 
 def import_all_jobs() -> None:

@@ -67,6 +67,107 @@ class Settings(BaseSettings):
         ge=1,
         description="Days to keep each mention's raw payload (compressed) for reprocessing.",
     )
+    approval_expiry_hours: int = Field(
+        default=72,
+        ge=1,
+        description=(
+            "Hours an approval request waits for a decision before it expires "
+            "(the job governance.expire_approvals marks it and tells the requester)."
+        ),
+    )
+    listening_queue_batches: int = Field(
+        default=16,
+        ge=1,
+        description=(
+            "Batches fetched from sources that may wait in memory to be stored; when the queue "
+            "is full, source threads block (backpressure) instead of reading more."
+        ),
+    )
+    listening_poll_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds before asking a polled source again after it had nothing new.",
+    )
+    listening_sources_in_serve: bool = Field(
+        default=True,
+        description=(
+            "Run the active listening sources inside `groundswell serve` (background threads); "
+            "turn off when a separate `groundswell worker` runs them."
+        ),
+    )
+    listening_cluster_window_days: int = Field(
+        default=7,
+        ge=1,
+        description="Days within which near-duplicate posts join one cluster (copy-paste campaigns).",
+    )
+    care_min_priority: int = Field(
+        default=60,
+        ge=0,
+        le=101,
+        description=(
+            "Care: a matched mention becomes a conversation when it is a complaint or a "
+            "question, or its priority is at least this (routing rules may override; 101: never "
+            "by priority alone)."
+        ),
+    )
+    care_author_window_minutes: int = Field(
+        default=1440,
+        ge=0,
+        description=(
+            "Care: a mention outside any known thread joins its author's open conversation on "
+            "the same source when that one heard from them within these minutes (0: never)."
+        ),
+    )
+    care_max_age_hours: int = Field(
+        default=72,
+        ge=0,
+        description=(
+            "Care: a mention older than this when it arrives (an import of old posts) opens no "
+            "new conversation; it still joins a conversation it answers (0: no limit)."
+        ),
+    )
+    care_undo_seconds: int = Field(
+        default=10,
+        ge=0,
+        le=300,
+        description="Care: seconds a queued reply waits before sending, during which it can be undone.",
+    )
+    care_max_send_attempts: int = Field(
+        default=5,
+        ge=1,
+        description="Care: attempts to send a reply (with exponential backoff) before it is failed.",
+    )
+    crisis_sensitivity: float = Field(
+        default=1.0,
+        gt=0,
+        le=10_000,
+        description=(
+            "Crisis: live spike detection sensitivity; multiplies the tolerated false-alarm "
+            "rate (2 = more alerts, 0.5 = fewer), as `crisis backtest --sensitivity`."
+        ),
+    )
+    crisis_bucket_minutes: int = Field(
+        default=5,
+        ge=1,
+        le=60,
+        description="Crisis: length of a live detection bucket in minutes (must divide 60).",
+    )
+    crisis_history_hours: int = Field(
+        default=192,
+        ge=25,
+        le=24 * 35,
+        description=(
+            "Crisis: hours of stored mentions the live detector replays for its baseline "
+            "(8 days gives it a weekly profile)."
+        ),
+    )
+    crisis_update_minutes: dict[str, int] = Field(
+        default_factory=dict,
+        description=(
+            'Crisis: minutes between incident status updates per severity, as JSON (e.g. {"sev1": '
+            "15}); unset severities keep sev1 30, sev2 60, sev3 240, sev4 1440."
+        ),
+    )
     log_level: str = Field(default="INFO", description="Logging level of the server.")
 
     @model_validator(mode="after")

@@ -9,7 +9,11 @@ TABLE_MODULES = (
     "groundswell.kernel.tables",
     "groundswell.identity.tables",
     "groundswell.governance.tables",
+    "groundswell.governance.policy_tables",
     "groundswell.listening.tables",
+    "groundswell.care.tables",
+    "groundswell.care.presence",
+    "groundswell.crisis.tables",
 )
 
 

@@ -9,15 +9,18 @@ with column and caret, on stderr) or an unreadable file; 3 when some lines were 
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, BinaryIO, NoReturn
 
 import typer
 
+from groundswell.connectors.fake import ScenarioError, generate, load_scenario
 from groundswell.listening.domain import Document, QuerySyntaxError
 from groundswell.listening.query import compile_query
 from groundswell.listening.schemas import BadPost, post_from_json
@@ -65,6 +68,37 @@ def match(
     if bad:
         more = f" ({bad - MAX_LINE_MESSAGES} not shown)" if bad > MAX_LINE_MESSAGES else ""
         _fail(f"{bad} bad line{'s' if bad != 1 else ''} skipped{more}", EXIT_BAD_LINES)
+
+
+@listening_app.command("fake")
+def fake(
+    start: Annotated[str, typer.Option("--start", help="First instant, ISO 8601 with offset.")],
+    hours: Annotated[float, typer.Option("--hours", min=0, help="Length of the window.")],
+    scenario: Annotated[
+        str, typer.Option("--scenario", help="Scenario file (.toml/.json) or bundled name.")
+    ] = "demo",
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Seed (default: the scenario's).")
+    ] = None,
+) -> None:
+    """Print the posts a fake-connector scenario generates in a window, as files-format JSONL."""
+    try:
+        begin = datetime.fromisoformat(start)
+    except ValueError:
+        _fail(f"error: --start is not ISO 8601: {start!r}", EXIT_USAGE)
+    if begin.tzinfo is None:
+        _fail("error: --start needs a UTC offset (e.g. 2026-11-02T09:00:00Z)", EXIT_USAGE)
+    try:
+        loaded = load_scenario(scenario)
+    except (ScenarioError, OSError) as exc:
+        _fail(f"error: scenario {scenario}: {exc}", EXIT_USAGE)
+    out = sys.stdout
+    try:
+        for post in generate(loaded, begin, begin + timedelta(hours=hours), seed=seed):
+            out.write(json.dumps(post, ensure_ascii=False) + "\n")
+        out.flush()
+    except BrokenPipeError:
+        _quiet_broken_pipe()
 
 
 def _open(source: str, stack: ExitStack) -> BinaryIO:

@@ -9,7 +9,9 @@ external id, quarantine on payload fingerprint). The other functions take a sess
 from __future__ import annotations
 
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
 from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any
@@ -18,13 +20,13 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from groundswell.connectors import registry
-from groundswell.connectors.contract import BadRecord, RawRecord, Source
+from groundswell.connectors.contract import BadRecord, PullSource, RawRecord, Source, StreamSource
 from groundswell.identity.service import Actor
 from groundswell.kernel import audit
 from groundswell.kernel.clock import Clock, SystemClock
 from groundswell.kernel.db import Database
 from groundswell.kernel.errors import Conflict, InvalidInput, NotFound
-from groundswell.listening import pipeline
+from groundswell.listening import parallel, pipeline
 from groundswell.listening.domain import Document
 from groundswell.listening.pipeline import BatchContext, BatchResult, TriageFn
 from groundswell.listening.query import compile_query
@@ -37,7 +39,7 @@ RAW_PAYLOAD_RETENTION_DAYS = 90
 MAX_NAME = 200
 
 
-def _default_triage(texts: Sequence[str], **kwargs: Any) -> list[Any]:
+def default_triage(texts: Sequence[str], **kwargs: Any) -> list[Any]:
     from groundswell.triage import triage  # loads numpy and the models on first use
 
     result: list[Any] = triage(texts, **kwargs)
@@ -61,11 +63,16 @@ def import_posts(
     batch_size: int = BATCH_SIZE,
     triage: TriageFn | None = None,
     progress: Callable[[Sequence[RawRecord]], None] | None = None,
+    workers: int = 0,
 ) -> BatchResult:
     """Read every record at `location` through `connector` and ingest it for the actor's
     organization under `source_name` (default: the connector's name). Returns the counts:
     ``read == stored + duplicates + quarantined``. Raises `InvalidInput` when the location
-    cannot be read (nothing is stored from a batch that failed)."""
+    cannot be read (nothing is stored from a batch that failed).
+
+    With `workers` > 0, parse-to-match runs in that many forked processes
+    (`listening.parallel`) while this process stores finished batches in order; posts already
+    stored are then triaged before being counted as duplicates."""
     clock = clock or SystemClock()
     source = (source_name or connector.name).strip()
     if not source or len(source) > 50:
@@ -79,26 +86,45 @@ def import_posts(
         location=location,
         queries=queries,
         clock=clock,
-        triage=triage or _default_triage,
+        triage=triage or default_triage,
     )
     total = BatchResult()
-    try:
-        for batch in _batches(connector.records(location), batch_size):
-            with db.unit_of_work() as session:
+
+    def store(batch: Sequence[RawRecord], prepared: pipeline.Prepared | None) -> None:
+        with db.unit_of_work() as session:
+            if prepared is None:
                 result = pipeline.process_batch(session, ctx, batch)
-                audit.record(
-                    session,
-                    actor.audit,
-                    "listening.import",
-                    "source",
-                    source,
-                    after={"location": location, **result.as_dict()},
-                    organization_id=actor.organization_id,
-                    clock=clock,
-                )
-            total.add(result)
-            if progress is not None:
-                progress(batch)
+            else:
+                result = pipeline.store_prepared(session, ctx, prepared)
+            audit.record(
+                session,
+                actor.audit,
+                "listening.import",
+                "source",
+                source,
+                after={"location": location, **result.as_dict()},
+                organization_id=actor.organization_id,
+                clock=clock,
+            )
+        total.add(result)
+        if progress is not None:
+            progress(batch)
+
+    try:
+        if workers <= 0 or not parallel.can_fork():
+            for batch in _batches(connector.records(location), batch_size):
+                store(batch, None)
+            return total
+        with parallel.PreparePool(ctx, workers, db) as pool:
+            pending: deque[tuple[list[RawRecord], Future[pipeline.Prepared]]] = deque()
+            for batch in _batches(connector.records(location), batch_size):
+                pending.append((batch, pool.submit(batch, clock.now())))
+                if len(pending) > workers:
+                    done, prepared = pending.popleft()
+                    store(done, prepared.result())
+            while pending:
+                done, prepared = pending.popleft()
+                store(done, prepared.result())
     except OSError as exc:
         raise InvalidInput(f"Cannot read {location}: {exc.strerror or exc}.") from exc
     return total
@@ -224,7 +250,7 @@ def retry_quarantine(
         rows = _quarantined(session, actor, ids)
         for row in rows:
             connector = registry.get(row.connector)
-            if not isinstance(connector, Source):
+            if not isinstance(connector, Source | PullSource | StreamSource):
                 raise InvalidInput(f"Connector {row.connector!r} does not read posts.")
             record = RawRecord(zlib.decompress(row.payload), row.position, row.format)
             counts["retried"] += 1
@@ -241,7 +267,7 @@ def retry_quarantine(
                 location=row.location,
                 queries=queries,
                 clock=clock,
-                triage=triage or _default_triage,
+                triage=triage or default_triage,
             )
             session.delete(row)
             session.flush()

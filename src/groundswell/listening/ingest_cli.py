@@ -1,7 +1,7 @@
 """`groundswell listening import|queries|search|quarantine` (public contract, see
 docs/listening.md). Commands act for the organization of the first owner (`cli_actor`).
 
-* ``import --in FILE [--source NAME] [--json]``: a progress bar on stderr; the summary
+* ``import --in FILE [--source NAME] [--json] [--workers N]``: a progress bar on stderr; the summary
   ``{"read", "stored", "duplicates", "quarantined"}`` - with ``--json`` as the only line on
   stdout, else one readable line.
 * ``queries add --name N --topic T --query Q`` | ``queries list [--json]`` |
@@ -31,6 +31,7 @@ from groundswell.kernel.console import err, open_database
 from groundswell.kernel.errors import InvalidInput
 from groundswell.listening import ingest
 from groundswell.listening.search import search_mentions
+from groundswell.listening.sources_cli import sources_app
 from groundswell.listening.tables import ListeningQuery, Mention, QuarantinedRecord
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
@@ -59,6 +60,15 @@ def import_command(
         typer.Option("--source", help="Source name stored on each mention (default: files)."),
     ] = None,
     as_json: JsonOption = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=0,
+            max=64,
+            help="Processes preparing batches (parse to match) while this one stores; 0: none.",
+        ),
+    ] = 0,
 ) -> None:
     """Import posts from a file: parse, normalize, dedupe, triage, match, store."""
     db = open_database()
@@ -84,7 +94,7 @@ def import_command(
 
     with progress:
         result = ingest.import_posts(
-            db, actor, connector, location, source_name=source, progress=advance
+            db, actor, connector, location, source_name=source, progress=advance, workers=workers
         )
     db.dispose()
     if as_json:
@@ -255,3 +265,4 @@ def register(app: typer.Typer) -> None:
     app.command("search")(search_command)
     app.add_typer(queries_app, name="queries")
     app.add_typer(quarantine_app, name="quarantine")
+    app.add_typer(sources_app, name="sources")

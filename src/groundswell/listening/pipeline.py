@@ -1,6 +1,7 @@
 """The ingest pipeline: batch -> batch stages.
 
-    parse -> normalize -> dedupe -> triage -> match -> store (+ full-text index) -> emit
+    parse -> normalize -> dedupe -> triage -> match -> store (+ full-text index,
+    near-duplicate clusters) -> emit
 
 `process_batch` runs them for one batch inside the caller's transaction (it flushes, never
 commits), so a batch is stored whole or not at all. Each stage is a module-level function,
@@ -11,34 +12,38 @@ they go to the quarantine with their reason and exact payload.
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from typing import Any, Protocol
 
-from sqlalchemy import insert, select
+from sqlalchemy import String, delete, insert, select
 from sqlalchemy.orm import Session
 
-from groundswell.connectors.contract import BadRecord, ConnectorPost, RawRecord, Source
+from groundswell.connectors.contract import BadRecord, ConnectorPost, RawRecord
 from groundswell.kernel.clock import Clock, FrozenClock
 from groundswell.kernel.events import Event, emit_many
+from groundswell.listening import dedupe
 from groundswell.listening.domain import Document
 from groundswell.listening.matcher import QuerySet
+from groundswell.listening.normalize import normalize_post
 from groundswell.listening.tables import ListeningQuery, Mention, MentionMatch, QuarantinedRecord
 from groundswell.triage.domain import Hints, Triage
 
-# Query parameters that only track the click; dropped so the same link is stored once.
-TRACKING_PARAMS = frozenset(
-    {"fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "igshid"}
-    | {"mc_cid", "mc_eid", "_ga", "_gl", "ref_src", "spm"}
-)
-TRACKING_PREFIXES = ("utm_",)
 ID_CHUNK = 500  # ids per IN (...) lookup; far below every database's parameter limit
 
 TriageFn = Callable[..., list[Triage]]
+
+
+class RecordParser(Protocol):
+    """What the pipeline needs of a connector (every `Source`, `PullSource` and `StreamSource`
+    is one): its name, kept with quarantined records, and `parse`."""
+
+    @property
+    def name(self) -> str: ...
+
+    def parse(self, record: RawRecord) -> ConnectorPost: ...
 
 
 class MentionMatched(Event):
@@ -68,6 +73,22 @@ class Rejected:
 
 
 @dataclass(frozen=True, slots=True)
+class Reading:
+    """What a mention keeps of its triage."""
+
+    language: str
+    sentiment: str
+    labels: tuple[str, ...]
+    priority: int
+
+    @classmethod
+    def of(cls, triaged: Triage) -> Reading:
+        return cls(
+            triaged.language, triaged.sentiment.label, tuple(triaged.labels), triaged.priority
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class SavedQuery:
     id: str
     name: str
@@ -80,12 +101,15 @@ class BatchResult:
     stored: int = 0
     duplicates: int = 0
     quarantined: int = 0
+    newest: datetime | None = None  # the latest `created_at` among the stored posts
 
     def add(self, other: BatchResult) -> None:
         self.read += other.read
         self.stored += other.stored
         self.duplicates += other.duplicates
         self.quarantined += other.quarantined
+        if other.newest is not None and (self.newest is None or other.newest > self.newest):
+            self.newest = other.newest
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -102,60 +126,15 @@ class BatchContext:
 
     organization_id: str
     source_name: str
-    connector: Source
+    connector: RecordParser
     location: str
     queries: QuerySet[SavedQuery]
     clock: Clock
     triage: TriageFn
+    cluster: bool = True  # group near-duplicates (listening.dedupe)
 
 
 # --- pure helpers ----------------------------------------------------------------------------
-
-
-def canonical_url(url: str) -> str:
-    """`url` with a lower-case scheme and host, no default port, and no tracking parameters
-    (``utm_*``, ``fbclid``, ``gclid``, ...); other parameters keep their order. Text that is
-    not an absolute http(s) URL comes back stripped and otherwise unchanged."""
-    url = url.strip()
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return url
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname:
-        return url
-    host = parts.hostname.lower()
-    if ":" in host:  # IPv6 literal: urlsplit dropped its brackets
-        host = f"[{host}]"
-    if port is not None and (scheme, port) not in (("http", 80), ("https", 443)):
-        host = f"{host}:{port}"
-    if parts.username or parts.password:
-        host = f"{parts.netloc.rsplit('@', 1)[0]}@{host}"
-    query = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if k.lower() not in TRACKING_PARAMS and not k.lower().startswith(TRACKING_PREFIXES)
-    ]
-    return urlunsplit((scheme, host, parts.path or "/", urlencode(query), parts.fragment))
-
-
-def _nfc(value: str | None) -> str | None:
-    return None if value is None else unicodedata.normalize("NFC", value)
-
-
-def normalize_post(post: ConnectorPost) -> ConnectorPost:
-    """Unicode NFC on every text field, canonical URLs, language code lower-case."""
-    return replace(
-        post,
-        external_id=unicodedata.normalize("NFC", post.external_id),
-        text=unicodedata.normalize("NFC", post.text),
-        author_handle=_nfc(post.author_handle),
-        author_name=_nfc(post.author_name),
-        lang=post.lang.strip().lower().replace("_", "-") or None if post.lang else None,
-        url=canonical_url(post.url) if post.url else None,
-        links=tuple(dict.fromkeys(canonical_url(link) for link in post.links)),
-    )
 
 
 def fingerprint(payload: bytes) -> str:
@@ -166,7 +145,7 @@ def fingerprint(payload: bytes) -> str:
 
 
 def parse_stage(
-    connector: Source, records: Sequence[RawRecord]
+    connector: RecordParser, records: Sequence[RawRecord]
 ) -> tuple[list[Parsed], list[Rejected]]:
     good: list[Parsed] = []
     bad: list[Rejected] = []
@@ -197,7 +176,7 @@ def dedupe_stage(
             select(Mention.external_id).where(
                 Mention.organization_id == organization_id,
                 Mention.source == source_name,
-                Mention.external_id.in_(chunk),
+                dedupe.one_of(session, Mention.external_id, chunk, String()),
             )
         ):
             by_id.pop(known, None)
@@ -219,7 +198,7 @@ def triage_stage(triage: TriageFn, parsed: Sequence[Parsed], now: datetime) -> l
     return triage([p.post.text for p in parsed], hints=hints)
 
 
-def language_of(post: ConnectorPost, triaged: Triage) -> str:
+def language_of(post: ConnectorPost, triaged: Reading) -> str:
     """The language the source stated, else the one triage detected."""
     return post.lang or triaged.language
 
@@ -227,7 +206,7 @@ def language_of(post: ConnectorPost, triaged: Triage) -> str:
 def match_stage(
     queries: QuerySet[SavedQuery],
     parsed: Sequence[Parsed],
-    triaged: Sequence[Triage],
+    triaged: Sequence[Reading],
     source_name: str,
 ) -> list[list[SavedQuery]]:
     if not len(queries):
@@ -251,14 +230,22 @@ def store_stage(
     session: Session,
     ctx: BatchContext,
     parsed: Sequence[Parsed],
-    triaged: Sequence[Triage],
+    triaged: Sequence[Reading],
     matches: Sequence[list[SavedQuery]],
+    bands: Sequence[tuple[int, ...]],
+    payloads: Sequence[bytes],
     now: datetime,
 ) -> None:
-    """Insert the mentions (the full-text index follows by trigger or index), their matches,
-    and one `MentionMatched` event per match."""
+    """Insert the mentions (the full-text index follows by trigger or index; `payloads` are
+    the records compressed), their near-duplicate clusters, their matches, and one
+    `MentionMatched` event per match."""
     if not parsed:
         return
+    clusters = (
+        cluster_stage(session, ctx.organization_id, bands, now)
+        if ctx.cluster
+        else [None] * len(parsed)
+    )
     rows: list[dict[str, Any]] = [
         {
             "organization_id": ctx.organization_id,
@@ -276,12 +263,13 @@ def store_stage(
             "in_reply_to": p.post.in_reply_to,
             "links": list(p.post.links),
             "metrics": dict(p.post.metrics),
-            "sentiment": t.sentiment.label,
+            "sentiment": t.sentiment,
             "labels": list(t.labels),
             "priority": t.priority,
-            "raw_payload": zlib.compress(p.record.payload),
+            "raw_payload": payload,
+            "cluster_id": cluster,
         }
-        for p, t in zip(parsed, triaged, strict=True)
+        for p, t, cluster, payload in zip(parsed, triaged, clusters, payloads, strict=True)
     ]
     # RETURNING without ordering: keeps the insert a few multi-row statements (asking for
     # parameter order makes SQLAlchemy insert row by row on SQLite). External ids are unique in
@@ -316,6 +304,43 @@ def store_stage(
         ],
         now,
     )
+
+
+def cluster_stage(
+    session: Session, organization_id: str, bands: Sequence[tuple[int, ...]], now: datetime
+) -> list[int | None]:
+    return dedupe.assign_clusters(session, organization_id, bands, now)
+
+
+def delete_mentions(
+    session: Session, organization_id: str, source_name: str, external_ids: Sequence[str]
+) -> int:
+    """Delete the source's mentions with these external ids (the network deleted the posts):
+    their matches go with them (foreign key cascade) and so do their full-text entries
+    (trigger on SQLite, the index on PostgreSQL). Returns how many were deleted."""
+    deleted = 0
+    ids = list(dict.fromkeys(external_ids))
+    for start in range(0, len(ids), ID_CHUNK):
+        mention_ids = list(
+            session.scalars(
+                select(Mention.id).where(
+                    Mention.organization_id == organization_id,
+                    Mention.source == source_name,
+                    Mention.external_id.in_(ids[start : start + ID_CHUNK]),
+                )
+            )
+        )
+        if not mention_ids:
+            continue
+        # Explicit, not only by cascade: SQLite enforces foreign keys per connection setting.
+        session.execute(delete(MentionMatch).where(MentionMatch.mention_id.in_(mention_ids)))
+        session.execute(
+            delete(Mention)
+            .where(Mention.id.in_(mention_ids))
+            .execution_options(synchronize_session=False)
+        )
+        deleted += len(mention_ids)
+    return deleted
 
 
 def emit_all(session: Session, events: Sequence[Event], now: datetime) -> None:
@@ -362,20 +387,102 @@ def quarantine_stage(
         )
 
 
-def process_batch(session: Session, ctx: BatchContext, records: Sequence[RawRecord]) -> BatchResult:
-    """Run every stage over one batch in `session`'s transaction (flushes, never commits)."""
-    now = ctx.clock.now()
+@dataclass(slots=True)
+class Prepared:
+    """A batch after the stages that need no database (parse, normalize, first of each id,
+    triage, match, near-duplicate band keys): what `store_prepared` writes. Picklable, so a
+    worker process can prepare it."""
+
+    read: int
+    items: list[Parsed]
+    readings: list[Reading]
+    matches: list[list[SavedQuery]]
+    bands: list[tuple[int, ...]]
+    payloads: list[bytes]  # each record, zlib-compressed
+    rejected: list[Rejected]
+    duplicates: int
+    now: datetime
+
+
+Known = Callable[[Sequence[Parsed]], tuple[list[Parsed], int]]
+
+
+def first_of_each_id(parsed: Sequence[Parsed]) -> tuple[list[Parsed], int]:
+    by_id: dict[str, Parsed] = {}
+    for item in parsed:
+        by_id.setdefault(item.post.external_id, item)
+    return list(by_id.values()), len(parsed) - len(by_id)
+
+
+def prepare_batch(
+    ctx: BatchContext, records: Sequence[RawRecord], now: datetime, known: Known | None = None
+) -> Prepared:
+    """Parse, normalize, keep the first of each id (and, with `known`, drop the posts stored
+    already, before triage spends time on them), triage, match, band keys."""
     parsed, rejected = parse_stage(ctx.connector, records)
     parsed = normalize_stage(parsed)
-    fresh, duplicates = dedupe_stage(session, ctx.organization_id, ctx.source_name, parsed)
+    fresh, duplicates = (known or first_of_each_id)(parsed)
     triaged = triage_stage(ctx.triage, fresh, now) if fresh else []
-    matches = match_stage(ctx.queries, fresh, triaged, ctx.source_name)
-    store_stage(session, ctx, fresh, triaged, matches, now)
-    quarantine_stage(session, ctx, rejected, now)
+    readings = [Reading.of(t) for t in triaged]
+    matches = match_stage(ctx.queries, fresh, readings, ctx.source_name)
+    texts = [p.post.text for p in fresh]
+    no_bands: tuple[int, ...] = ()
+    bands = dedupe.keys_for(texts) if ctx.cluster else [no_bands for _ in fresh]
+    payloads = [zlib.compress(p.record.payload) for p in fresh]
+    return Prepared(
+        len(records), fresh, readings, matches, bands, payloads, rejected, duplicates, now
+    )
+
+
+def _drop_stored(session: Session, ctx: BatchContext, prepared: Prepared) -> Prepared:
+    """`prepared` without the posts stored since it was prepared elsewhere."""
+    fresh, _ = dedupe_stage(session, ctx.organization_id, ctx.source_name, prepared.items)
+    keep = {id(p) for p in fresh}
+    if len(keep) == len(prepared.items):
+        return prepared
+    index = [i for i, p in enumerate(prepared.items) if id(p) in keep]
+    return Prepared(
+        prepared.read,
+        [prepared.items[i] for i in index],
+        [prepared.readings[i] for i in index],
+        [prepared.matches[i] for i in index],
+        [prepared.bands[i] for i in index],
+        [prepared.payloads[i] for i in index],
+        prepared.rejected,
+        prepared.duplicates + len(prepared.items) - len(index),
+        prepared.now,
+    )
+
+
+def store_prepared(
+    session: Session, ctx: BatchContext, prepared: Prepared, *, checked: bool = False
+) -> BatchResult:
+    """Write a prepared batch in `session`'s transaction (flushes, never commits). Unless
+    `checked` (dedupe ran against this transaction), posts stored meanwhile are dropped
+    first as duplicates."""
+    if not checked:
+        prepared = _drop_stored(session, ctx, prepared)
+    p = prepared
+    store_stage(session, ctx, p.items, p.readings, p.matches, p.bands, p.payloads, p.now)
+    quarantine_stage(session, ctx, p.rejected, p.now)
     session.flush()
     return BatchResult(
-        read=len(records), stored=len(fresh), duplicates=duplicates, quarantined=len(rejected)
+        read=p.read,
+        stored=len(p.items),
+        duplicates=p.duplicates,
+        quarantined=len(p.rejected),
+        newest=max((i.post.created_at or p.now for i in p.items), default=None),
     )
+
+
+def process_batch(session: Session, ctx: BatchContext, records: Sequence[RawRecord]) -> BatchResult:
+    """Run every stage over one batch in `session`'s transaction (flushes, never commits)."""
+
+    def known(parsed: Sequence[Parsed]) -> tuple[list[Parsed], int]:
+        return dedupe_stage(session, ctx.organization_id, ctx.source_name, parsed)
+
+    prepared = prepare_batch(ctx, records, ctx.clock.now(), known)
+    return store_prepared(session, ctx, prepared, checked=True)
 
 
 def load_queries(session: Session, organization_id: str) -> QuerySet[SavedQuery]:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -70,6 +71,10 @@ class Mention(Base):
     labels: Mapped[list[str]] = mapped_column(JSON, default=list)
     priority: Mapped[int | None] = mapped_column(Integer)
     raw_payload: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Near-duplicate cluster (copy-paste campaigns, `listening.dedupe`): an opaque number
+    # shared by near-duplicate posts; a post without any is a cluster of one; None for posts
+    # too short to compare.
+    cluster_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
 
 
 class ListeningQuery(Base):
@@ -124,4 +129,52 @@ class QuarantinedRecord(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     fingerprint: Mapped[str] = mapped_column(String(64))
     payload: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ListeningSource(Base):
+    """A configured connector instance (`listening.sources`). `name` is the source stored on
+    its mentions. `secrets` holds the credentials as one vault ciphertext (JSON inside), never
+    plain. `cursor` is the connector's opaque position, written in the same transaction as the
+    mentions it led to. Health: `last_fetch_at`, `last_error`, `error_count` (failures in a
+    row), `wait_until` (rate limit: not asked again before), `lag_seconds` (how old the newest
+    post of the last batch was when stored)."""
+
+    __tablename__ = "listening_source"
+    __table_args__ = (UniqueConstraint("organization_id", "name"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(50))
+    connector: Mapped[str] = mapped_column(String(50))
+    options: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    secrets: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    cursor: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_fetch_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    wait_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lag_seconds: Mapped[float | None] = mapped_column(Float)
+    stored_count: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ClusterBand(Base):
+    """An LSH band key of a MinHash signature seen in the organization, and the
+    near-duplicate cluster it leads to (`listening.dedupe`). Rows older than the clustering
+    window are purged."""
+
+    __tablename__ = "mention_cluster_band"
+    # One B-tree keyed by (organization, band key) on SQLite: written for most posts, so no
+    # second index (the hourly purge scans it).
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    organization_id: Mapped[str] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), primary_key=True
+    )
+    band_key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    cluster_id: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -113,6 +114,31 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     return _page(request, exc.status_code, title, detail)
 
 
+def _unstorable(exc: Exception) -> bool:
+    """Input that reached the database but no column can hold: a NUL character in text
+    (PostgreSQL), a number beyond 64 bits (SQLite's OverflowError). Each route should refuse
+    such input itself; this net makes a route that forgot answer 422, not 500."""
+    if isinstance(exc, DataError):
+        return True
+    if isinstance(exc, OverflowError):
+        return True
+    return isinstance(exc, StatementError) and isinstance(exc.orig, OverflowError)
+
+
+async def on_storage_error(request: Request, exc: Exception) -> Response:
+    """Database and overflow errors: 422 when the input could not be stored, else as any
+    unexpected error (handled here, not by the server's last-resort handler)."""
+    if not _unstorable(exc):
+        return await on_unexpected(request, exc)
+    detail = (
+        "A value could not be stored: text may not contain NUL characters, and numbers "
+        "must fit in 64 bits."
+    )
+    if is_api(request):
+        return _problem_response(request, 422, "Invalid input", detail, "invalid_input")
+    return _page(request, 422, "Invalid input", detail)
+
+
 async def on_unexpected(request: Request, exc: Exception) -> Response:
     # The path may carry a one-time secret (/reset/<token>): never log it as is.
     log.exception("unhandled error on %s %s", request.method, redact_secrets(request.url.path))
@@ -126,4 +152,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(GroundswellError, on_groundswell_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(StatementError, on_storage_error)
+    app.add_exception_handler(OverflowError, on_storage_error)
     app.add_exception_handler(Exception, on_unexpected)

@@ -22,6 +22,12 @@ ROOMS: tuple[Room, ...] = (
         "Listening",
         "Hear what the public says about you, across networks, with nothing lost.",
         "Connect a source and write a listening query to see mentions here.",
+        built_parts=(
+            ("Stream", "/listening"),
+            ("Saved searches", "/listening/queries"),
+            ("Sources health", "/listening/sources"),
+            ("Quarantine", "/listening/quarantine"),
+        ),
     ),
     Room(
         "care",
@@ -35,9 +41,14 @@ ROOMS: tuple[Room, ...] = (
         "Decide who speaks for you: coordination model, roles, approvals, policy, brand accounts.",
         "Pick a coordination model and register your brand accounts here.",
         built_parts=(
+            ("Coordination model", "/governance/model"),
+            ("Units", "/governance/units"),
+            ("Approvals", "/governance/approvals"),
             ("Brand accounts", "/governance/accounts"),
             ("Orphan risks", "/governance/accounts/orphans"),
             ("Hand-over", "/governance/accounts/handover"),
+            ("Policy", "/governance/policy"),
+            ("Guidelines training", "/governance/training"),
         ),
     ),
     Room(
@@ -45,6 +56,11 @@ ROOMS: tuple[Room, ...] = (
         "Crisis",
         "Spot spikes early and run incidents by playbook.",
         "Incidents and playbooks appear here.",
+        built_parts=(
+            ("Crisis room", "/crisis"),
+            ("Incidents", "/crisis/incidents"),
+            ("Stakeholders", "/crisis/stakeholders"),
+        ),
     ),
     Room(
         "cocreation",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
@@ -13,7 +14,14 @@ from starlette.templating import Jinja2Templates
 from groundswell import __version__
 from groundswell.web.rooms import ROOMS
 
-TEMPLATE_PACKAGES = ("groundswell.web", "groundswell.identity", "groundswell.governance")
+TEMPLATE_PACKAGES = (
+    "groundswell.web",
+    "groundswell.identity",
+    "groundswell.governance",
+    "groundswell.care",
+    "groundswell.crisis",
+    "groundswell.listening",
+)
 
 _env = Environment(
     loader=ChoiceLoader([PackageLoader(pkg, "templates") for pkg in TEMPLATE_PACKAGES]),
@@ -36,6 +44,28 @@ def register_context(provider: ContextProvider) -> None:
         _context_providers.append(provider)
 
 
+@dataclass(frozen=True)
+class Banner:
+    """A strip shown above every signed-in page (crisis mode on, ...). `tone`: danger, warn
+    or info; `link` an internal path."""
+
+    text: str
+    link: str | None = None
+    link_text: str = ""
+    tone: str = "danger"
+
+
+BannerProvider = Callable[[Request], "Banner | None"]
+_banner_providers: list[BannerProvider] = []
+
+
+def register_banner(provider: BannerProvider) -> None:
+    """Let a room above the shell put a banner on every signed-in page (crisis registers its
+    crisis-mode banner at app start). A provider returns None when it has nothing to say."""
+    if provider not in _banner_providers:
+        _banner_providers.append(provider)
+
+
 def render(
     request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200
 ) -> HTMLResponse:
@@ -50,5 +80,6 @@ def render(
     if ctx["actor"] is not None:
         for provider in _context_providers:
             ctx.update(provider(request))
+        ctx["banners"] = [b for p in _banner_providers if (b := p(request)) is not None]
     ctx.update(context or {})
     return templates.TemplateResponse(request, name, ctx, status_code=status_code)
