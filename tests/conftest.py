@@ -54,6 +54,34 @@ def _reset_postgres(url: str) -> None:
     engine.dispose()
 
 
+def _empty_postgres(url: str) -> None:
+    """Empty the tables the previous test wrote to, and rewind the sequences it advanced.
+    Truncating only those (found with one probe) instead of all ~50 tables makes the reset
+    take milliseconds instead of most of a second."""
+    import_all_tables()
+    tables = [t.name for t in Base.metadata.sorted_tables]
+    probe = " UNION ALL ".join(
+        f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM \"{name}\")" for name in tables
+    )
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        used = [row[0] for row in conn.execute(text(probe))]
+        if used:
+            # The audit log refuses TRUNCATE by trigger; tests reset it as the database owner.
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+            names = ", ".join(f'"{name}"' for name in used)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        advanced = conn.execute(
+            text(
+                "SELECT sequencename FROM pg_sequences "
+                "WHERE schemaname = 'public' AND last_value IS NOT NULL"
+            )
+        ).scalars()
+        for sequence in advanced:
+            conn.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
+    engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def template_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A migrated database: a SQLite template file, or the PostgreSQL test database."""
@@ -70,14 +98,7 @@ def template_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture
 def database_url(template_url: str, tmp_path: Path) -> str:
     if PG_URL:
-        import_all_tables()
-        names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        engine = create_engine(PG_URL)
-        with engine.begin() as conn:
-            # The audit log refuses TRUNCATE by trigger; tests reset it as the database owner.
-            conn.execute(text("SET LOCAL session_replication_role = replica"))
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        engine.dispose()
+        _empty_postgres(PG_URL)
         return PG_URL
     source = Path(template_url.removeprefix("sqlite:///"))
     target = tmp_path / "groundswell.db"
