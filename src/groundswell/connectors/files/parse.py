@@ -6,11 +6,12 @@ Every refusal is a `BadRecord` whose `reason` is one of `contract.REASONS`.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
 from groundswell.connectors.contract import BadRecord, ConnectorPost
+from groundswell.connectors.payload import decode_object
+from groundswell.connectors.payload import kind as _kind
 
 MAX_TEXT_BYTES = 100_000  # text over 100 kB (UTF-8) is refused, not truncated
 MAX_DEPTH = 16  # nesting of arrays/objects; a post needs 3 at most
@@ -22,22 +23,7 @@ FORMAT_CSV = "csv"  # payload = the row as a JSON object of strings (header -> c
 
 def parse_payload(payload: bytes, fmt: str) -> ConnectorPost:
     """Parse one record's payload in format `fmt` (``jsonl`` or ``csv``)."""
-    try:
-        raw = payload.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise BadRecord("invalid_utf8", f"not valid UTF-8 (byte {exc.start + 1})") from None
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise BadRecord(
-            "invalid_json", f"not valid JSON ({exc.msg} at column {exc.colno})"
-        ) from None
-    except RecursionError:
-        raise BadRecord("too_deep", f"nested more than {MAX_DEPTH} levels") from None
-    if not isinstance(data, dict):
-        raise BadRecord("wrong_type", f"expected a JSON object, got {_kind(data)}")
-    if _depth(data) > MAX_DEPTH:
-        raise BadRecord("too_deep", f"nested more than {MAX_DEPTH} levels")
+    data = decode_object(payload, max_depth=MAX_DEPTH)
     if fmt == FORMAT_CSV:
         data = _from_csv_cells(data)
     return post_from_mapping(data)
@@ -223,30 +209,3 @@ def _csv_int(value: Any, key: str) -> int:
         raise BadRecord(
             "wrong_type", f"{key}: expected an integer, got {str(value)[:20]!r}"
         ) from None
-
-
-def _depth(value: Any) -> int:
-    # Iterative, so a hostile document cannot exhaust the stack here either.
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, dict):
-            items: list[Any] = list(item.values())
-        elif isinstance(item, list):
-            items = item
-        else:
-            continue
-        deepest = max(deepest, level)
-        if deepest > MAX_DEPTH:
-            return deepest
-        stack.extend((child, level + 1) for child in items)
-    return deepest
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    return {bool: "boolean", int: "number", float: "number", str: "string", list: "array"}.get(
-        type(value), "object"
-    )

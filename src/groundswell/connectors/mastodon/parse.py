@@ -10,7 +10,6 @@ the ``Link`` header of paginated timelines (``rel="next"``/``rel="prev"``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from html.parser import HTMLParser
@@ -18,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from groundswell.connectors.contract import BadRecord, ConnectorPost
+from groundswell.connectors.payload import decode_object as payload_object
 
 FORMAT_STATUS = "mastodon-status"  # payload: one Status entity as JSON
 MAX_TEXT_CHARS = 100_000
@@ -77,23 +77,7 @@ def html_to_text(html: str) -> tuple[str, tuple[str, ...]]:
 
 def decode_object(payload: bytes) -> dict[str, Any]:
     """A payload as one JSON object, or `BadRecord` with the reason."""
-    try:
-        raw = payload.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise BadRecord("invalid_utf8", f"not valid UTF-8 (byte {exc.start + 1})") from None
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise BadRecord(
-            "invalid_json", f"not valid JSON ({exc.msg} at column {exc.colno})"
-        ) from None
-    except RecursionError:
-        raise BadRecord("too_deep", f"nested more than {MAX_DEPTH} levels") from None
-    if not isinstance(data, dict):
-        raise BadRecord("wrong_type", "expected a JSON object")
-    if _depth(data) > MAX_DEPTH:
-        raise BadRecord("too_deep", f"nested more than {MAX_DEPTH} levels")
-    return data
+    return payload_object(payload, max_depth=MAX_DEPTH)
 
 
 def parse_status(payload: bytes) -> ConnectorPost:
@@ -249,21 +233,3 @@ def _timestamp(value: Any) -> datetime | None:
     if parsed.tzinfo is None:
         raise BadRecord("bad_timestamp", f"created_at: no time zone: {value[:40]!r}")
     return parsed
-
-
-def _depth(value: Any) -> int:
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, dict):
-            children: list[Any] = list(item.values())
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        deepest = max(deepest, level)
-        if deepest > MAX_DEPTH:
-            return deepest
-        stack.extend((child, level + 1) for child in children)
-    return deepest
