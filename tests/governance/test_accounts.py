@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from groundswell.governance import accounts
+from groundswell.governance import accounts, units
 from groundswell.governance.accounts import AccountRole, PersonRef, orphan_risks
-from groundswell.governance.tables import AccountCredential
+from groundswell.governance.tables import AccountCredential, UnitMember
+from groundswell.governance.units import UnitKind
 from groundswell.governance.vault import ENV_VAR, Vault
 from groundswell.identity import service
 from groundswell.identity.domain import Role
@@ -439,3 +441,32 @@ def test_no_secret_in_any_table(db: Database, settings: Settings) -> None:
         for table in Base.metadata.sorted_tables:
             for row in session.execute(select(table)).all():
                 assert key not in repr(tuple(row)), table.name
+
+
+def test_handover_moves_unit_roles_capped_at_the_successors_role(db: Database) -> None:
+    owner = make_org(db)
+    leaver = make_user(db, owner, Role.MANAGER)
+    successor = make_user(db, owner, Role.AGENT)
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    with db.unit_of_work() as session:
+        hub = units.create_unit(session, owner.actor, name="Hub", kind=UnitKind.HUB, now=now)
+        units.set_member(session, owner.actor, hub.id, leaver.email, Role.MANAGER, now=now)
+    with db.unit_of_work() as session:
+        preview = accounts.handover(
+            session, owner.actor, leaver.email, successor.email, apply=False
+        )
+        assert [(i.kind, i.account) for i in preview.items] == [("unit_role", "unit:hub")]
+        # Unit roles never block deactivation on their own; brand accounts do.
+        leaver_row = session.get(User, leaver.actor.user_id)
+        assert leaver_row is not None
+        assert accounts.holdings_reason(session, leaver_row) is None
+        accounts.handover(session, owner.actor, leaver.email, successor.email)
+    with db.reader() as session:
+        members = {
+            (m.user_id, m.role)
+            for m in session.scalars(select(UnitMember).where(UnitMember.unit_id == hub.id))
+        }
+        actions = [e.action for e in audit.iter_chain(session)]
+    # An agent cannot hold the manager role in a unit: capped at their organization role.
+    assert members == {(successor.actor.user_id, Role.AGENT.value)}
+    assert "governance_unit.handover" in actions

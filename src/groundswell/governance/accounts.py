@@ -28,9 +28,15 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from groundswell.governance.tables import AccountAdmin, AccountCredential, BrandAccount
+from groundswell.governance.tables import (
+    AccountAdmin,
+    AccountCredential,
+    BrandAccount,
+    Unit,
+    UnitMember,
+)
 from groundswell.governance.vault import Vault
-from groundswell.identity.domain import Permission
+from groundswell.identity.domain import ROLE_RANK, Permission, Role
 from groundswell.identity.service import Actor, register_deactivation_guard
 from groundswell.identity.tables import User
 from groundswell.kernel import audit
@@ -104,9 +110,9 @@ class AccountInfo(BaseModel):
 class HandoverItem(BaseModel):
     """One thing the leaver holds: a role on an account, or a credential in their custody."""
 
-    kind: str  # business_owner | admin | credential | personal_brand
-    account_id: str
-    account: str  # "network:handle"
+    kind: str  # business_owner | admin | credential | personal_brand | unit_role
+    account_id: str  # for a unit_role: the unit's id
+    account: str  # "network:handle"; for a unit_role: "unit:<key>"
     credential: str | None = None
     note: str = ""
 
@@ -645,7 +651,73 @@ def _holdings(session: Session, org_id: str, user_id: str) -> list[HandoverItem]
         )
         for a in personal
     ]
+    # Roles in units decide who approves what: they move with the rest.
+    memberships = session.execute(
+        select(UnitMember, Unit)
+        .join(Unit, Unit.id == UnitMember.unit_id)
+        .where(UnitMember.organization_id == org_id, UnitMember.user_id == user_id)
+        .order_by(Unit.key)
+    ).all()
+    items += [
+        HandoverItem(
+            kind="unit_role",
+            account_id=unit.id,
+            account=f"unit:{unit.key}",
+            note=f"{member.role} in {unit.name}",
+        )
+        for member, unit in memberships
+    ]
     return items
+
+
+def _hand_over_unit_roles(
+    session: Session, actor: Actor, leaver: User, successor: User, clock: Clock | None
+) -> None:
+    """The successor takes each of the leaver's unit roles (capped at their organization
+    role; a role they already hold in that unit is kept if higher); the leaver's go."""
+    now = (clock or SystemClock()).now()
+    rows = session.execute(
+        select(UnitMember, Unit)
+        .join(Unit, Unit.id == UnitMember.unit_id)
+        .where(
+            UnitMember.organization_id == leaver.organization_id,
+            UnitMember.user_id == leaver.id,
+        )
+    ).all()
+    ceiling = Role(successor.role)
+    for member, unit in rows:
+        role = Role(member.role)
+        if ROLE_RANK[role] > ROLE_RANK[ceiling]:
+            role = ceiling
+        existing = session.execute(
+            select(UnitMember).where(
+                UnitMember.unit_id == unit.id, UnitMember.user_id == successor.id
+            )
+        ).scalar_one_or_none()
+        if existing is None:
+            session.add(
+                UnitMember(
+                    organization_id=unit.organization_id,
+                    unit_id=unit.id,
+                    user_id=successor.id,
+                    role=role.value,
+                    added_at=now,
+                )
+            )
+        elif ROLE_RANK[Role(existing.role)] < ROLE_RANK[role]:
+            existing.role = role.value
+        session.delete(member)
+        audit.record(
+            session,
+            actor.audit,
+            "governance_unit.handover",
+            "governance_unit",
+            unit.id,
+            before={"member": leaver.email, "role": member.role},
+            after={"member": successor.email, "role": role.value},
+            clock=clock,
+        )
+    session.flush()
 
 
 def _item_text(item: HandoverItem) -> str:
@@ -656,7 +728,9 @@ def _item_text(item: HandoverItem) -> str:
 def holdings_reason(session: Session, user: User) -> str | None:
     """Why `user` may not be deactivated yet (accounts held), or None."""
     items = [
-        i for i in _holdings(session, user.organization_id, user.id) if i.kind != "personal_brand"
+        i
+        for i in _holdings(session, user.organization_id, user.id)
+        if i.kind not in ("personal_brand", "unit_role")
     ]
     if not items:
         return None
@@ -684,8 +758,8 @@ def handover(
     apply: bool = True,
     clock: Clock | None = None,
 ) -> HandoverReport:
-    """Everything `from` holds — business-owner and admin roles, credentials in their custody —
-    moves to `to`; every credential of an account `from` was involved with (including their
+    """Everything `from` holds — business-owner and admin roles, credentials in their custody,
+    roles in units (who approves what) — moves to `to`; every credential of an account `from` was involved with (including their
     personal-brand accounts) is flagged for rotation, since `from` may know it. With
     `apply=False` only the preview is returned and nothing changes. Each change is audited,
     plus one summary row on the leaver."""
@@ -695,7 +769,7 @@ def handover(
     if leaver.id == successor.id:
         raise InvalidInput("Hand over to someone else than the leaver.")
     items = _holdings(session, actor.organization_id, leaver.id)
-    involved = sorted({i.account_id for i in items})
+    involved = sorted({i.account_id for i in items if i.kind != "unit_role"})
     creds = (
         list(
             session.execute(
@@ -726,7 +800,10 @@ def handover(
         ).scalars()
     }
     before = {aid: _roles_snapshot(session, accounts[aid]) for aid in involved}
+    _hand_over_unit_roles(session, actor, leaver, successor, clock)
     for item in items:
+        if item.kind == "unit_role":
+            continue
         account = accounts[item.account_id]
         if item.kind == "business_owner":
             account.business_owner_id = successor.id
