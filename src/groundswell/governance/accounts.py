@@ -35,6 +35,7 @@ from groundswell.governance.tables import (
     Unit,
     UnitMember,
 )
+from groundswell.governance.units import capped
 from groundswell.governance.vault import Vault
 from groundswell.identity.domain import ROLE_RANK, Permission, Role
 from groundswell.identity.service import Actor, register_deactivation_guard
@@ -671,11 +672,16 @@ def _holdings(session: Session, org_id: str, user_id: str) -> list[HandoverItem]
 
 
 def _hand_over_unit_roles(
-    session: Session, actor: Actor, leaver: User, successor: User, clock: Clock | None
+    session: Session,
+    actor: Actor,
+    leaver: User,
+    successor: User,
+    *,
+    now: datetime,
+    clock: Clock | None,
 ) -> None:
     """The successor takes each of the leaver's unit roles (capped at their organization
     role; a role they already hold in that unit is kept if higher); the leaver's go."""
-    now = (clock or SystemClock()).now()
     rows = session.execute(
         select(UnitMember, Unit)
         .join(Unit, Unit.id == UnitMember.unit_id)
@@ -686,9 +692,7 @@ def _hand_over_unit_roles(
     ).all()
     ceiling = Role(successor.role)
     for member, unit in rows:
-        role = Role(member.role)
-        if ROLE_RANK[role] > ROLE_RANK[ceiling]:
-            role = ceiling
+        role = capped(Role(member.role), ceiling)
         existing = session.execute(
             select(UnitMember).where(
                 UnitMember.unit_id == unit.id, UnitMember.user_id == successor.id
@@ -800,7 +804,7 @@ def handover(
         ).scalars()
     }
     before = {aid: _roles_snapshot(session, accounts[aid]) for aid in involved}
-    _hand_over_unit_roles(session, actor, leaver, successor, clock)
+    _hand_over_unit_roles(session, actor, leaver, successor, now=now, clock=clock)
     for item in items:
         if item.kind == "unit_role":
             continue
