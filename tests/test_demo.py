@@ -74,6 +74,10 @@ def test_demo_seeds_serves_and_lets_you_sign_in(tmp_path: Path) -> None:
             )
             assert response.status_code == 303
             assert client.get("/settings/users").status_code == 200
+            # The inbox has direct messages too, in their own view.
+            direct = client.get("/care", params={"view": "direct"})
+            assert direct.status_code == 200
+            assert "DM" in direct.text
     finally:
         proc.send_signal(signal.SIGINT)
         try:

@@ -14,6 +14,7 @@ from groundswell.care import api as care_api
 from groundswell.care import pages as care_pages
 from groundswell.care import pages_conversation as care_conversation_pages
 from groundswell.care import pages_csat as care_csat_pages
+from groundswell.care import pages_from_mention as care_from_mention_pages
 from groundswell.care import pages_metrics as care_metrics_pages
 from groundswell.crisis import api as crisis_api
 from groundswell.crisis import pages as crisis_pages
@@ -104,6 +105,7 @@ def create_app(
     app.include_router(care_pages.router)
     app.include_router(care_conversation_pages.router)
     app.include_router(care_csat_pages.router)
+    app.include_router(care_from_mention_pages.router)
     app.include_router(care_metrics_pages.router)
     app.include_router(listening_webhook_api.router)
     app.include_router(listening_api.router)

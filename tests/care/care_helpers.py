@@ -31,6 +31,7 @@ def add_mention(
     followers: int = 120,
     in_reply_to: str | None = None,
     external_id: str | None = None,
+    channel: str = "public",
     created_at: datetime,
 ) -> Mention:
     """Store a mention as the pipeline would have (triage fields filled in)."""
@@ -54,6 +55,7 @@ def add_mention(
             sentiment=sentiment,
             labels=["complaint"] if labels is None else labels,
             priority=priority,
+            channel=channel,
         )
         session.add(mention)
         session.flush()

@@ -50,6 +50,7 @@ def make_conversation(
     due_in: timedelta | None = timedelta(minutes=40),
     first_responded_after: timedelta | None = None,
     resolved_after: timedelta | None = None,
+    channel: str = "public",
 ) -> str:
     created = now - age
     with db.unit_of_work() as session:
@@ -66,6 +67,7 @@ def make_conversation(
             organization_id=owner.actor.organization_id,
             source=source,
             thread_key=f"{handle}-{created.isoformat()}-{text[:10]}",
+            channel=channel,
             customer_id=customer.id,
             status=status,
             assignee_id=assignee_id,

@@ -17,6 +17,7 @@ Statuses at start: the ``#acmecoffee`` timeline, ids ``113501000000000001`` to `
 (``fixtures/tag_timeline.json``), and two mentions of the brand account ``@acme``,
 ``113501000000000010`` and ``…011``, read with ``config(timeline="mentions")``
 (``fixtures/notifications.json``; a ``favourite`` notification is there too).
+`add_direct_message` delivers a direct message (``fixtures/notifications_direct.json``).
 
 What it serves (uvicorn in a thread, on a socket bound before it starts):
 - ``GET /api/v1/timelines/tag/{tag}``, ``/api/v1/timelines/public`` and
@@ -115,6 +116,21 @@ class MastodonServer:
     def add_status(self, status: dict[str, Any]) -> None:
         with self._lock:
             self.statuses[str(status["id"])] = status
+
+    def add_direct_message(self, **changes: Any) -> dict[str, Any]:
+        """Deliver the captured direct message (``fixtures/notifications_direct.json``: a
+        mention notification whose status has visibility ``direct``) to the brand account,
+        with `changes` applied to its status (e.g. ``id``, ``in_reply_to_id``, ``content``);
+        a changed status id gets a notification id of its own. Returns the notification."""
+        captured = json.loads((FIXTURES / "notifications_direct.json").read_text("utf-8"))[0]
+        status = {**captured["status"], **changes}
+        notification = {**captured, "status": status}
+        if "id" in changes:
+            notification["id"] = str(int(captured["id"]) + int(str(status["id"])[-6:]))
+        with self._lock:
+            self.statuses[str(status["id"])] = status
+            self.notifications.append(notification)
+        return notification
 
     def fail_next(self, times: int, *, status: int = 429, retry_after: str | None = "1") -> None:
         with self._lock:

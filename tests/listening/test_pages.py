@@ -244,8 +244,8 @@ def test_mention_page_shows_thread_triage_and_actions(
     assert 'class="why"' in page.text
     assert ">refunds</a>" in page.text  # matched saved search
     assert "Their other mentions" in page.text
-    # Care's route is absent from this app, so no button; ideas: disabled, saying why.
-    assert "Open a care conversation" not in page.text
+    # Care serves "from mention" in this app, so the button shows; ideas: disabled, saying why.
+    assert "Open a care conversation" in page.text
     assert re.search(r"<button[^>]*disabled[^>]*>Suggest as an idea</button>", page.text)
     assert "co-creation room is not built yet" in page.text
     assert signed_in.get("/listening/mentions/999999").status_code == 404

@@ -7,10 +7,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from groundswell.care import admin, customers, notify, saved_replies, schemas, service
+from groundswell.care.from_mention import open_from_mention
 from groundswell.care.schemas import (
     AssignIn,
     ConversationDetail,
@@ -71,7 +72,11 @@ def list_conversations(
     session: ReadSession,
     clock: ClockDep,
     view: Annotated[
-        str, Query(max_length=60, description="all, mine, unassigned, breaching or team:<id>")
+        str,
+        Query(
+            max_length=60,
+            description="all, mine, unassigned, breaching, direct (direct messages) or team:<id>",
+        ),
     ] = "all",
     status: Annotated[
         str | None,
@@ -144,6 +149,28 @@ def resolve(conversation_id: Id, actor: ApiActor, db: DbDep, clock: ClockDep) ->
     with db.unit_of_work() as session:
         row = service.resolve(session, actor, conversation_id, now=clock.now())
         return schemas.conversations_out(session, [row])[0]
+
+
+@router.post(
+    "/conversations/from-mention/{mention_id}",
+    summary="The conversation holding a mention, opened for it if none does",
+    description="Takes a listening mention into care as the pipeline would (its thread's or "
+    "author's conversation, else a new one routed by the rules), even where routing would "
+    "have left it in listening. 201 when the mention was taken now, 200 when a conversation "
+    "already held it; 404 for a mention of another organization.",
+)
+def from_mention(
+    mention_id: Annotated[int, Path(ge=1)],
+    actor: ApiActor,
+    db: DbDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    response: Response,
+) -> ConversationOut:
+    with db.unit_of_work() as session:
+        found = open_from_mention(session, actor, mention_id, now=clock.now(), settings=settings)
+        response.status_code = 201 if found.taken else 200
+        return schemas.conversations_out(session, [found.conversation])[0]
 
 
 @router.post(

@@ -43,7 +43,8 @@ def _moment(value: datetime | None) -> str:
 
 
 def _print_conversation(c: schemas.ConversationOut) -> None:
-    out.print(f"[bold]{c.customer_handle or c.customer_name}[/] on {c.source}  ({c.id})")
+    private = " (direct messages: replies are private)" if c.channel == "direct" else ""
+    out.print(f"[bold]{c.customer_handle or c.customer_name}[/] on {c.source}{private}  ({c.id})")
     rows = [
         ("Status", c.status),
         ("Priority", str(c.priority)),
@@ -59,7 +60,10 @@ def _print_conversation(c: schemas.ConversationOut) -> None:
 @conversations_app.command("list")
 def list_(
     view: Annotated[
-        str, typer.Option(help="all, mine, unassigned, breaching or team:<id>.")
+        str,
+        typer.Option(
+            help="all, mine, unassigned, breaching, direct (direct messages) or team:<id>."
+        ),
     ] = "all",
     status: Annotated[
         str | None, typer.Option(help="One status, or `any` (default: every unresolved one).")
@@ -102,7 +106,7 @@ def list_(
     for c in items:
         table.add_row(
             c.id,
-            c.customer_handle or c.customer_name,
+            (c.customer_handle or c.customer_name) + (" [DM]" if c.channel == "direct" else ""),
             c.status,
             str(c.priority),
             c.assignee.email if c.assignee else "—",

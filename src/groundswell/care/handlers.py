@@ -1,6 +1,7 @@
 """Care's event handlers (listed in `kernel.handlers_index`).
 
-* `listening.mention_matched` → the mention joins or opens a conversation (`routing`);
+* `listening.mention_matched` and `listening.direct_message_received` → the mention joins or
+  opens a conversation (`routing`);
 * `governance.approval_granted` / `_rejected` for subject "care.reply" → the waiting reply is
   queued to send, or cancelled (its author is told);
 * `care.sla_breached` → email and signed webhooks, one handler per channel so that each
@@ -25,7 +26,7 @@ from groundswell.kernel import audit
 from groundswell.kernel.clock import Clock, FrozenClock, SystemClock
 from groundswell.kernel.events import bus
 from groundswell.kernel.settings import get_settings
-from groundswell.listening.pipeline import MentionMatched
+from groundswell.listening.pipeline import DirectMessageReceived, MentionMatched
 from groundswell.listening.tables import Mention
 
 handler_clock: Clock = SystemClock()
@@ -35,12 +36,23 @@ def webhook_client() -> httpx.Client:
     return httpx.Client(timeout=httpx.Timeout(10.0))
 
 
-@bus.subscribe(MentionMatched, name="care.take_mention")
-def on_mention_matched(session: Session, event: MentionMatched) -> None:
-    mention = session.get(Mention, event.mention_id)
-    if mention is None or mention.organization_id != event.organization_id:
+def _take(session: Session, organization_id: str, mention_id: int) -> None:
+    mention = session.get(Mention, mention_id)
+    if mention is None or mention.organization_id != organization_id:
         return  # deleted since (the network deleted the post)
     routing.take_mention(session, mention, now=handler_clock.now(), settings=get_settings())
+
+
+@bus.subscribe(MentionMatched, name="care.take_mention")
+def on_mention_matched(session: Session, event: MentionMatched) -> None:
+    _take(session, event.organization_id, event.mention_id)
+
+
+@bus.subscribe(DirectMessageReceived, name="care.take_direct_message")
+def on_direct_message(session: Session, event: DirectMessageReceived) -> None:
+    """A direct message is addressed to the brand: care takes it even when no saved query
+    matched it (taking a mention twice adds nothing)."""
+    _take(session, event.organization_id, event.mention_id)
 
 
 def _waiting_reply(session: Session, organization_id: str, message_id: str) -> CareMessage | None:

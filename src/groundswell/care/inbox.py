@@ -1,5 +1,6 @@
 """The inbox list: one page of conversations for a view, a status and a search, by keyset
-pagination over indexed columns (see the indexes on `care_conversation`)."""
+pagination over indexed columns (see the indexes on `care_conversation`). The search is
+full-text (`care.search`); it narrows the same keyset walk, so pages and views work alike."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
+from groundswell.care import search
 from groundswell.care.tables import CareConversation
 from groundswell.identity.domain import Permission
 from groundswell.identity.service import Actor
@@ -17,7 +19,7 @@ from groundswell.kernel.errors import InvalidInput
 from groundswell.kernel.pagination import check_limit, decode_cursor, encode_cursor
 
 STATUSES: Final = ("new", "open", "pending_customer", "snoozed", "resolved")
-VIEWS: Final = ("all", "mine", "unassigned", "breaching")
+VIEWS: Final = ("all", "mine", "unassigned", "breaching", "direct")
 BREACHING_SOON: Final = timedelta(hours=1)
 
 
@@ -47,9 +49,13 @@ def _view_filter(
         return stmt.where(CareConversation.assignee_id == actor.user_id)
     if view == "unassigned":
         return stmt.where(CareConversation.assignee_id.is_(None))
+    if view == "direct":  # private conversations (direct messages)
+        return stmt.where(CareConversation.channel == "direct")
     if view.startswith("team:") and view[5:]:
         return stmt.where(CareConversation.team_id == view[5:])
-    raise InvalidInput(f"Unknown view {view!r}; use all, mine, unassigned, breaching or team:<id>.")
+    raise InvalidInput(
+        f"Unknown view {view!r}; use all, mine, unassigned, breaching, direct or team:<id>."
+    )
 
 
 def list_conversations(
@@ -78,14 +84,7 @@ def list_conversations(
             raise InvalidInput(f"Unknown status {status!r}; use one of {', '.join(STATUSES)}.")
         stmt = stmt.where(CareConversation.status == status)
     if q and q.strip():
-        pattern = "%" + q.strip().lower().replace("%", "").replace("_", "") + "%"
-        stmt = stmt.where(
-            or_(
-                func.lower(CareConversation.preview).like(pattern),
-                func.lower(CareConversation.customer_name).like(pattern),
-                func.lower(CareConversation.customer_handle).like(pattern),
-            )
-        )
+        stmt = search.matching(session, stmt, q)
     if view == "breaching":
         if now is None:
             raise InvalidInput("The breaching view needs the current time.")

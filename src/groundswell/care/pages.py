@@ -1,6 +1,6 @@
-"""The care inbox (`/care`): views (mine, unassigned, breaching soon, all, by team), status
-filter, search, keyset pagination, live SLA timers, and the row actions the keyboard drives
-(a assign to me, e resolve, s snooze; j/k/enter/r/?// in `web/static/care.js`).
+"""The care inbox (`/care`): views (mine, unassigned, breaching soon, direct messages, all, by
+team), status filter, search, keyset pagination, live SLA timers, and the row actions the
+keyboard drives (a assign to me, e resolve, s snooze; j/k/enter/r/?// in `web/static/care.js`).
 
 Row actions answer htmx with the row re-rendered, so the list keeps its place; without htmx
 they redirect back to the inbox. The conversation page lives in `pages_conversation.py`."""
@@ -45,6 +45,7 @@ VIEW_LABELS = {
     "mine": "Mine",
     "unassigned": "Unassigned",
     "breaching": "Breaching soon",
+    "direct": "Direct messages",
     "all": "All open",
 }
 SNOOZE_CHOICES = {

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from groundswell.care import csat, presence, service
 from groundswell.care.pages import common, org_zone, snooze_until
-from groundswell.care.sending import NoPublisher, outlet_for
+from groundswell.care.replies import reply_action
+from groundswell.care.sending import NoPublisher, addressed, outlet_for_conversation
 from groundswell.care.service import ReplyBlocked
 from groundswell.care.tables import (
     CareConversation,
@@ -71,7 +72,7 @@ def _thread_context(
 def _outlet_problem(session: Session, c: CareConversation) -> tuple[int | None, str | None]:
     """(the network's length limit, why replies cannot be sent here)."""
     try:
-        outlet = outlet_for(session, c.organization_id, c.source)
+        outlet = outlet_for_conversation(session, c)
     except NoPublisher as exc:
         return None, exc.message
     return outlet.capabilities.max_length, None
@@ -199,11 +200,14 @@ def policy_check(
     with db.reader() as session:
         c = service.access_conversation(session, actor, conversation_id)
         max_length, problem = _outlet_problem(session, c)
-        crisis = crisis_mode(session, actor.organization_id)
-        action = Action.REPLY_CRISIS if crisis else Action.REPLY_PUBLIC
+        action = reply_action(session, c)
+        crisis = action is Action.REPLY_CRISIS
         network = None
+        sent = text.strip()  # as it will go out (a private reply may start with the @handle)
         if problem is None:
-            network = outlet_for(session, c.organization_id, c.source).source.connector
+            outlet = outlet_for_conversation(session, c)
+            network = outlet.source.connector
+            sent = addressed(sent, c, outlet.capabilities) if sent else sent
         result = authorize(session, actor, action, text=text.strip() or None, network=network)
     findings = sorted(result.findings, key=lambda f: (f.start, f.end))
     return render(
@@ -214,7 +218,7 @@ def policy_check(
             "result": result,
             "findings": findings,
             "blocking": [f for f in findings if f.severity is Severity.BLOCK],
-            "length": len(text.strip()),
+            "length": len(sent),
             "max_length": max_length,
             "outlet_problem": problem,
             "crisis": crisis,

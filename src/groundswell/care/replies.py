@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from groundswell.care import sending
 from groundswell.care.access import access_conversation, access_message, frozen_at, snapshot
-from groundswell.care.tables import CareMessage
+from groundswell.care.tables import CareConversation, CareMessage
 from groundswell.governance.approvals import request_approval
 from groundswell.governance.domain import Action, Finding, Severity
 from groundswell.governance.service import authorize, crisis_mode
@@ -49,24 +49,37 @@ def _latest_inbound(session: Session, conversation_id: str) -> CareMessage | Non
     ).first()
 
 
+def reply_action(session: Session, c: CareConversation) -> Action:
+    """What governance is asked to authorize for a reply on `c`: a private reply (direct
+    message) for a private conversation; else a public reply, a crisis reply while crisis
+    mode is on."""
+    if c.channel == "direct":
+        return Action.REPLY_PRIVATE
+    return Action.REPLY_CRISIS if crisis_mode(session, c.organization_id) else Action.REPLY_PUBLIC
+
+
 def reply(
     session: Session, actor: Actor, conversation_id: str, text: str, *, now: datetime
 ) -> CareMessage:
     """Answer the customer on the conversation's network, threaded under their latest
     message. Governance decides first (`authorize` on the text, as a crisis reply while crisis
-    mode is on): a blocking finding raises `ReplyBlocked` and stores nothing; a refusal raises
-    Forbidden; when approvals are needed the reply waits (`awaiting_approval`) on a
-    governance approval request (subject "care.reply"); otherwise it is `queued` and goes out
-    after the undo window (`GROUNDSWELL_CARE_UNDO_SECONDS`). Replying to a conversation nobody
-    holds takes it."""
+    mode is on, as a private reply on a private conversation): a blocking finding raises
+    `ReplyBlocked` and stores nothing; a refusal raises Forbidden; when approvals are needed
+    the reply waits (`awaiting_approval`) on a governance approval request (subject
+    "care.reply"); otherwise it is `queued` and goes out after the undo window
+    (`GROUNDSWELL_CARE_UNDO_SECONDS`). Replying to a conversation nobody holds takes it. A
+    private conversation's reply is sent as a direct message (the text starts with the
+    customer's @handle where the network needs it), or refused (`NoPublisher`) when its
+    connector cannot send one."""
     actor.require(Permission.CONTENT_WRITE)
     c = access_conversation(session, actor, conversation_id)
     text = text.strip()
     if not text:
         raise InvalidInput("A reply needs some text.")
-    outlet = sending.outlet_for(session, c.organization_id, c.source)
+    outlet = sending.outlet_for_conversation(session, c)
+    text = sending.addressed(text, c, outlet.capabilities)
     sending.check_length(text, outlet.capabilities)
-    action = Action.REPLY_CRISIS if crisis_mode(session, c.organization_id) else Action.REPLY_PUBLIC
+    action = reply_action(session, c)
     authorization = authorize(session, actor, action, text=text, network=outlet.source.connector)
     if authorization.blocked:
         blocking = [f for f in authorization.findings if f.severity is Severity.BLOCK]
@@ -106,8 +119,8 @@ def reply(
             action=action,
             subject_type=REPLY_SUBJECT,
             subject_id=message.id,
-            summary=f"Reply to {c.customer_handle or c.customer_name or 'a customer'}: "
-            + text[:120],
+            summary=f"{'Private reply' if c.channel == 'direct' else 'Reply'} to "
+            f"{c.customer_handle or c.customer_name or 'a customer'}: " + text[:120],
             authorization=authorization,
             now=now,
         )
@@ -129,6 +142,7 @@ def reply(
             "delivery_status": message.delivery_status,
             "approvals_needed": needed,
             "in_reply_to": message.in_reply_to,
+            "channel": c.channel,
             "text": text,
         },
         clock=frozen_at(now),

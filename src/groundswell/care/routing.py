@@ -4,10 +4,12 @@
 joins an existing conversation when it answers a message of one (its `in_reply_to` is the
 external id of a customer message or of one of our replies on the same source), else when its
 author has an unresolved conversation on the same source that heard from them within
-`GROUNDSWELL_CARE_AUTHOR_WINDOW_MINUTES`. Otherwise the routing rules (`care.rules`) decide
-whether it opens a new conversation, and with which team, assignee, priority, tags and
-suggested saved reply; a team's assignment strategy then picks an agent when no rule named
-one.
+`GROUNDSWELL_CARE_AUTHOR_WINDOW_MINUTES`. Either way only a conversation of the mention's own
+channel: a direct message never joins a public conversation, nor a public mention a private
+one (the thread of a direct message is the network's reply chain of direct messages).
+Otherwise the routing rules (`care.rules`) decide whether it opens a new conversation, and
+with which team, assignee, priority, tags and suggested saved reply; a team's assignment
+strategy then picks an agent when no rule named one.
 """
 
 from __future__ import annotations
@@ -87,6 +89,7 @@ def facts_of(mention: Mention, topics: Sequence[str]) -> Facts:
         topics=tuple(topics),
         followers=mention.author_followers,
         priority=mention.priority or 0,
+        direct=mention.channel == "direct",
     )
 
 
@@ -156,6 +159,7 @@ def find_conversation(
                 CareMessage.organization_id == organization_id,
                 CareMessage.external_id == mention.in_reply_to,
                 CareConversation.source == mention.source,
+                CareConversation.channel == mention.channel,
             )
             .limit(1)
         )
@@ -169,6 +173,7 @@ def find_conversation(
             CareConversation.organization_id == organization_id,
             CareConversation.customer_id == customer.id,
             CareConversation.source == mention.source,
+            CareConversation.channel == mention.channel,
             CareConversation.status != "resolved",
             CareConversation.last_inbound_at >= now - window,
         )
@@ -242,10 +247,18 @@ def _valid_user(session: Session, organization_id: str, user_id: str | None) -> 
 
 
 def take_mention(
-    session: Session, mention: Mention, *, now: datetime, settings: Settings
+    session: Session,
+    mention: Mention,
+    *,
+    now: datetime,
+    settings: Settings,
+    force: bool = False,
 ) -> CareMessage | None:
     """Add the mention to its conversation, opening one when routing says so. Returns the new
-    message, or None (already taken, or routing leaves it in listening)."""
+    message, or None (already taken, or routing leaves it in listening). With `force` (a
+    person asked for it) a conversation is opened even for a post routing would leave in
+    listening (an old one, one under the minimum priority, one a rule keeps out); the rules
+    still set its team, assignee, priority and tags."""
     org = mention.organization_id
     known = session.scalar(
         select(CareMessage.id).where(
@@ -261,14 +274,14 @@ def take_mention(
     opened = False
     if conversation is None:
         max_age = timedelta(hours=settings.care_max_age_hours)
-        if max_age > timedelta(0) and now - mention.created_at > max_age:
+        if not force and max_age > timedelta(0) and now - mention.created_at > max_age:
             return None  # an old post (an import): listening keeps it, nobody owes an answer
         decided = route(
             active_rules(session, org),
             facts_of(mention, topics_of(session, mention.id)),
             min_priority=settings.care_min_priority,
         )
-        if not decided.open:
+        if not decided.open and not force:
             return None
         customer = customer or customer_for(session, org, mention, now)
         conversation = _open(session, mention, customer, decided, at, now)
@@ -295,6 +308,17 @@ def take_mention(
     return message
 
 
+def conversation_holding(
+    session: Session, organization_id: str, mention_id: int
+) -> CareConversation | None:
+    """The conversation the mention is a message of, if any."""
+    return session.scalar(
+        select(CareConversation)
+        .join(CareMessage, CareMessage.conversation_id == CareConversation.id)
+        .where(CareMessage.organization_id == organization_id, CareMessage.mention_id == mention_id)
+    )
+
+
 def _open(
     session: Session,
     mention: Mention,
@@ -304,6 +328,7 @@ def _open(
     now: datetime,
 ) -> CareConversation:
     org = mention.organization_id
+    direct = mention.channel == "direct"
     team = _valid_team(session, org, from_rules.team_id)
     assignee = _valid_user(session, org, from_rules.assignee_id)
     if assignee is None and team is not None:
@@ -311,7 +336,8 @@ def _open(
     c = CareConversation(
         organization_id=org,
         source=mention.source,
-        thread_key=f"thread:{mention.external_id}"[:300],
+        thread_key=f"{'direct' if direct else 'thread'}:{mention.external_id}"[:300],
+        channel="direct" if direct else "public",
         customer_id=customer.id if customer else None,
         customer_name=(mention.author_name or "")[:200],
         customer_handle=(mention.author_handle or "")[:200],
@@ -340,6 +366,7 @@ def _open(
         c.id,
         after={
             "mention_id": mention.id,
+            "channel": c.channel,
             "team_id": c.team_id,
             "assignee_id": c.assignee_id,
             "priority": c.priority,

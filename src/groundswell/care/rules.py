@@ -4,8 +4,9 @@ A routing rule is ordered data: `Conditions` (all given ones must hold) and `Act
 mention, `route` walks the active rules in order; every rule whose conditions hold applies its
 actions on top of what earlier rules decided (a later team, assignee, priority or saved reply
 replaces an earlier one; tags add up), and a rule with `stop` ends the walk. Whether the
-mention opens a conversation at all is decided first by the default (a complaint or a question,
-or priority >= the organization's threshold) and then by any rule's `open` action.
+mention opens a conversation at all is decided first by the default (a direct message, a
+complaint or a question, or priority >= the organization's threshold) and then by any rule's
+`open` action.
 
 `pick_assignee` chooses a team member for a new conversation: only available members below
 their capacity who speak the conversation's language (a member with no languages listed takes
@@ -45,6 +46,9 @@ class Conditions(BaseModel):
     sentiment: list[str] = Field(default_factory=list, description="negative/neutral/positive.")
     languages: list[str] = Field(default_factory=list, description="Language codes, e.g. en.")
     sources: list[str] = Field(default_factory=list, description="Source names.")
+    channels: list[str] = Field(
+        default_factory=list, description="public, or direct (direct messages to the brand)."
+    )
     topics: list[str] = Field(default_factory=list, description="Listening query topics.")
     words: list[str] = Field(
         default_factory=list, description="Any of these words or phrases (whole words)."
@@ -91,6 +95,7 @@ class Facts:
     topics: Sequence[str] = ()
     followers: int | None = None
     priority: int = 0
+    direct: bool = False  # a direct (private) message to the brand account
 
 
 @dataclass(slots=True)
@@ -132,6 +137,8 @@ def matches(conditions: Conditions, facts: Facts) -> bool:
             return False
     if c.sources and facts.source.lower() not in _fold(c.sources):
         return False
+    if c.channels and ("direct" if facts.direct else "public") not in _fold(c.channels):
+        return False
     if c.topics and not _fold(c.topics) & _fold(facts.topics):
         return False
     if c.words and not any(_has_word(facts.text, word) for word in c.words if word.strip()):
@@ -144,9 +151,12 @@ def matches(conditions: Conditions, facts: Facts) -> bool:
 
 
 def opens_by_default(facts: Facts, min_priority: int) -> bool:
-    """The default: complaints, questions, and anything at or above `min_priority`."""
+    """The default: direct messages (someone wrote to the brand privately), complaints,
+    questions, and anything at or above `min_priority`."""
     labels = _fold(facts.labels)
-    return COMPLAINT in labels or QUESTION in labels or facts.priority >= min_priority
+    return (
+        facts.direct or COMPLAINT in labels or QUESTION in labels or facts.priority >= min_priority
+    )
 
 
 def route(rules: Sequence[Rule], facts: Facts, *, min_priority: int) -> Routing:

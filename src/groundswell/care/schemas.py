@@ -33,6 +33,10 @@ class Person(BaseModel):
 class ConversationOut(BaseModel):
     id: str
     source: str
+    channel: str = Field(
+        description="public, or direct: a private conversation (direct messages) whose "
+        "replies are sent privately."
+    )
     status: str
     priority: int
     tags: list[str]
@@ -263,6 +267,7 @@ def conversations_out(session: Session, rows: Sequence[CareConversation]) -> lis
         ConversationOut(
             id=r.id,
             source=r.source,
+            channel=r.channel,
             status=r.status,
             priority=r.priority,
             tags=list(r.tags or []),

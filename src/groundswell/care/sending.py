@@ -3,7 +3,9 @@
 A conversation's `source` is the name of a configured listening source (`listening_source`);
 its connector, if it is a `Publisher` that can reply, publishes the reply threaded under the
 customer's latest message (`in_reply_to` = that mention's external id), with the source's
-options and vault-decrypted secrets.
+options and vault-decrypted secrets. A private conversation's replies go out on the
+``direct`` channel, addressed to the customer, and only through a connector that declares
+`sends_direct`: never as a public post.
 
 `send_due(db, clock)` is the `care.send_replies` job's work. Each due reply is claimed with a
 compare-and-set (queued → sending, attempts + 1) in its own short transaction, so two workers
@@ -30,7 +32,7 @@ from sqlalchemy.orm import Session
 from groundswell.care import sla
 from groundswell.care.tables import CareConversation, CareMessage
 from groundswell.connectors import registry
-from groundswell.connectors.contract import Capabilities, Publisher
+from groundswell.connectors.contract import DIRECT, Capabilities, Channel, Publisher, addressed_to
 from groundswell.connectors.http import SourceUnavailable
 from groundswell.governance.vault import Vault, VaultKeyError
 from groundswell.identity.notifications import notify
@@ -92,6 +94,28 @@ def outlet_for(session: Session, organization_id: str, source_name: str) -> Outl
     if not isinstance(connector, Publisher) or not connector.capabilities.can_reply:
         raise NoPublisher(f"The {row.connector} connector of {source_name!r} cannot post replies.")
     return Outlet(row, connector)
+
+
+def outlet_for_conversation(session: Session, c: CareConversation) -> Outlet:
+    """Where `c`'s replies go. A private conversation (direct messages) needs a publisher
+    that sends direct messages: NoPublisher otherwise, since its replies must never be
+    published publicly."""
+    outlet = outlet_for(session, c.organization_id, c.source)
+    if c.channel == DIRECT and not outlet.capabilities.sends_direct:
+        raise NoPublisher(
+            f"This is a private conversation (direct messages), and the {outlet.source.connector}"
+            f" connector of {c.source!r} cannot send direct messages: a reply from here would"
+            " not stay private, so none is sent. Answer the customer on the network itself."
+        )
+    return outlet
+
+
+def addressed(text: str, c: CareConversation, capabilities: Capabilities) -> str:
+    """The text as it will be sent: on a network whose direct messages reach only the
+    accounts they name, a private reply starts with the customer's @handle."""
+    if c.channel == DIRECT and capabilities.direct_names_recipient:
+        return addressed_to(text, c.customer_handle or None)
+    return text
 
 
 def check_length(text: str, capabilities: Capabilities) -> None:
@@ -164,16 +188,23 @@ def _publish(
         conversation = session.get(CareConversation, message.conversation_id)
         assert conversation is not None
         try:
-            outlet = outlet_for(session, message.organization_id, conversation.source)
+            outlet = outlet_for_conversation(session, conversation)
             check_length(message.text, outlet.capabilities)
             config = config_for(outlet.source, Vault.open(settings.data_dir))
         except (GroundswellError, VaultKeyError) as exc:
             return Outcome(error=str(exc))
         text, in_reply_to = message.text, message.in_reply_to
+        channel: Channel = "direct" if conversation.channel == DIRECT else "public"
+        recipient = conversation.customer_handle or None
     try:
         with client_factory() as client:
             published = outlet.publisher.publish(
-                config, text, in_reply_to=in_reply_to, client=client
+                config,
+                text,
+                in_reply_to=in_reply_to,
+                channel=channel,
+                recipient=recipient,
+                client=client,
             )
     except SourceUnavailable as exc:
         return Outcome(error=str(exc) or type(exc).__name__, retry_after=exc.retry_after)

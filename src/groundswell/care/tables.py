@@ -134,7 +134,9 @@ class CareCustomerIdentity(Base):
 
 class CareConversation(Base):
     """A thread of mentions and our replies: the unit of care work (see the module docstring
-    for the SLA columns). `csat_token` is the customer's one-click rating link."""
+    for the SLA columns). `csat_token` is the customer's one-click rating link. `channel` is
+    "direct" for a private conversation (direct messages): its replies are sent privately and
+    it never groups with the same customer's public mentions."""
 
     __tablename__ = "care_conversation"
     __table_args__ = (
@@ -160,6 +162,13 @@ class CareConversation(Base):
             "updated_at",
             "id",
         ),
+        Index(
+            "ix_care_conversation_org_channel_updated",
+            "organization_id",
+            "channel",
+            "updated_at",
+            "id",
+        ),
         Index("ix_care_conversation_org_sla_due", "organization_id", "sla_due_at", "id"),
         Index("ix_care_conversation_sla_warn", "sla_warn_at"),
         Index("ix_care_conversation_sla_due", "sla_due_at"),
@@ -172,6 +181,7 @@ class CareConversation(Base):
     organization_id: Mapped[str] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
     source: Mapped[str] = mapped_column(String(50))
     thread_key: Mapped[str] = mapped_column(String(300))
+    channel: Mapped[str] = mapped_column(String(10), default="public", server_default="public")
     customer_id: Mapped[str | None] = mapped_column(
         ForeignKey("care_customer.id", ondelete="SET NULL")
     )

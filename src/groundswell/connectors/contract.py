@@ -13,14 +13,22 @@ resumes with no gap and no duplicate); a `StreamSource` yields batches as they a
 long-lived connection. Both get their `SourceConfig` (options and decrypted secrets) and an
 `httpx.Client` from the caller, so tests pass a client over `httpx.MockTransport` or a loopback
 server. A `Publisher` posts and replies. Retries on 429/5xx live in `connectors.http`.
+
+A post travels on a channel: ``public`` (a post anyone may read, the default) or ``direct`` (a
+private message to the brand account). A connector says in its `Capabilities` whether the
+posts it reads may be direct messages (`reads_direct`) and whether its `Publisher` can answer
+one privately (`sends_direct`). A reply to a direct message is published with
+``channel="direct"`` and must stay private: a publisher that cannot send one refuses it
+(`SourceUnavailable`) and never falls back to a public post.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Final, Literal, Protocol, runtime_checkable
 
 import httpx
 
@@ -37,6 +45,12 @@ REASONS = (
     "text_too_long",
     "bad_timestamp",
 )
+
+
+Channel = Literal["public", "direct"]
+PUBLIC: Final = "public"
+DIRECT: Final = "direct"
+CHANNELS: Final[tuple[Channel, ...]] = ("public", "direct")
 
 
 class BadRecord(ValueError):
@@ -62,6 +76,11 @@ class Capabilities:
     max_length: int | None = None  # characters a published text may have; None: no limit
     requests_per_minute: int | None = None  # the network's documented rate limit, if any
     receives: bool = False  # posts are pushed to us over HTTP (the webhook endpoint)
+    reads_direct: bool = False  # posts read may be direct messages (ConnectorPost.channel)
+    sends_direct: bool = False  # Publisher.publish accepts channel="direct" (a private reply)
+    # A direct message reaches only the accounts its text names: the publisher starts the
+    # text with "@recipient " when it does not name them (the core counts that in the length).
+    direct_names_recipient: bool = False
     options: tuple[str, ...] = ()  # names of plain settings a configured source accepts
     secrets: tuple[str, ...] = ()  # names of credentials (kept in the vault, never logged)
     required: tuple[str, ...] = ()  # those of `options` and `secrets` a source must be given
@@ -81,7 +100,8 @@ class RawRecord:
 @dataclass(frozen=True, slots=True)
 class ConnectorPost:
     """A post as the connector understood it, before the core normalizes it. `created_at` is
-    aware (UTC or any offset) or None when the source did not say."""
+    aware (UTC or any offset) or None when the source did not say. `channel` is ``direct``
+    for a private message to the brand account (see the module docstring)."""
 
     external_id: str
     text: str
@@ -95,6 +115,7 @@ class ConnectorPost:
     in_reply_to: str | None = None
     links: tuple[str, ...] = ()
     metrics: dict[str, int | float] = field(default_factory=dict)
+    channel: Channel = "public"
 
 
 @runtime_checkable
@@ -191,12 +212,29 @@ class Publisher(Protocol):
         text: str,
         *,
         in_reply_to: str | None = None,
+        channel: Channel = "public",
+        recipient: str | None = None,
         client: httpx.Client,
     ) -> Published:
         """Publish `text` (a reply threaded under `in_reply_to`, the network's id of the post
-        answered, when given). Raises `connectors.http.SourceUnavailable` when the network
-        refuses or cannot be reached, with a message for a person."""
+        answered, when given). With ``channel="direct"`` the text goes privately to
+        `recipient` (the handle of the person answered) or the publisher raises without
+        posting anything (`Capabilities.sends_direct` False). Raises
+        `connectors.http.SourceUnavailable` when the network refuses or cannot be reached,
+        with a message for a person."""
         ...
 
 
 Connector = Source | PullSource | StreamSource | Publisher
+
+
+def addressed_to(text: str, recipient: str | None) -> str:
+    """`text` starting with ``@recipient `` unless it names them already (``@ana``, or
+    ``@ana@other.social`` for a handle on another server; case-insensitive). For networks
+    whose direct messages reach only the accounts the text names
+    (`Capabilities.direct_names_recipient`)."""
+    handle = (recipient or "").strip().lstrip("@")
+    if not handle:
+        return text
+    named = re.compile(r"(?<![\w@])@" + re.escape(handle) + r"(?![\w@-]|\.\w)", re.IGNORECASE)
+    return text if named.search(text) else f"@{handle} {text}"

@@ -37,6 +37,9 @@ class MentionOut(BaseModel):
     labels: list[str]
     priority: int | None
     cluster_id: int | None
+    channel: str = Field(
+        description="public, or direct: a private message to the brand (never in the lists)."
+    )
 
     @classmethod
     def of(cls, m: Mention) -> MentionOut:
@@ -58,6 +61,7 @@ class MentionOut(BaseModel):
             labels=list(m.labels or []),
             priority=m.priority,
             cluster_id=m.cluster_id,
+            channel=m.channel,
         )
 
 

@@ -4,6 +4,7 @@ it, flag a risk)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -30,13 +31,21 @@ CSRF = Depends(csrf_protect)
 CARE_FROM_MENTION = "/care/conversations/from-mention/"
 
 
+def _post_paths(routes: Iterable[object], prefix: str = "") -> Iterator[str]:
+    """The paths of the POST routes, also inside included routers (which FastAPI >= 0.165
+    keeps as one wrapper route each, holding `original_router` and its include prefix)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            context = getattr(route, "include_context", None)
+            yield from _post_paths(inner.routes, prefix + getattr(context, "prefix", ""))
+        elif "POST" in (getattr(route, "methods", None) or ()):
+            yield prefix + getattr(route, "path", "")
+
+
 def care_route(request: Request) -> bool:
     """Whether the care room serves "open a conversation from a mention" in this app."""
-    return any(
-        getattr(route, "path", "").startswith(CARE_FROM_MENTION)
-        and "POST" in (getattr(route, "methods", None) or ())
-        for route in request.app.routes
-    )
+    return any(path.startswith(CARE_FROM_MENTION) for path in _post_paths(request.app.routes))
 
 
 def triage_of(mention: Mention, clock: Clock) -> Triage | None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import Integer, column, func, select, text
+from sqlalchemy import Integer, and_, column, func, select, text
 from sqlalchemy.orm import Session
 
 from groundswell.listening.tables import Mention
@@ -37,12 +37,14 @@ def search_words(query: str) -> list[str]:
 def search_mentions(
     session: Session, organization_id: str, query: str, *, limit: int = 20
 ) -> list[Mention]:
-    """Mentions of the organization holding every word of `query`, newest first (at most
-    `limit`, capped at `MAX_LIMIT`). No words, no results."""
+    """Public mentions of the organization holding every word of `query`, newest first (at
+    most `limit`, capped at `MAX_LIMIT`). No words, no results. Direct messages are private
+    and never found here."""
     words = search_words(query)
     if not words or limit <= 0:
         return []
-    stmt = select(Mention).where(Mention.organization_id == organization_id)
+    public = Mention.channel == "public"
+    stmt = select(Mention).where(Mention.organization_id == organization_id, public)
     limit = min(limit, MAX_LIMIT)
     newest = (Mention.created_at.desc(), Mention.id.desc())
     if session.get_bind().dialect.name == "sqlite":
@@ -63,7 +65,7 @@ def search_mentions(
     else:
         tsquery = func.plainto_tsquery("simple", " ".join(words))
         holds = func.to_tsvector("simple", Mention.text).op("@@")(tsquery)
-        mine = Mention.organization_id == organization_id
+        mine = and_(Mention.organization_id == organization_id, public)
         capped = select(Mention.id).where(mine, holds).limit(MAX_CANDIDATES + 1).subquery()
         found = session.scalar(select(func.count()).select_from(capped)) or 0
         if found <= MAX_CANDIDATES:

@@ -37,6 +37,7 @@ SEARCH_INDEX_TABLES = frozenset(
         "mention_fts_idx",
         "mention_fts_docsize",
         "mention_fts_config",
+        "mention_fts_deferred",  # the ids whose entries a storing batch writes itself
     }
 )
 
@@ -50,9 +51,8 @@ class Mention(Base):
     __table_args__ = (UniqueConstraint("organization_id", "source", "external_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    organization_id: Mapped[str] = mapped_column(
-        ForeignKey("organization.id", ondelete="CASCADE"), index=True
-    )
+    # No index of its own: the unique (organization_id, source, external_id) index leads with it.
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
     source: Mapped[str] = mapped_column(String(50))
     external_id: Mapped[str] = mapped_column(String(200))
     url: Mapped[str | None] = mapped_column(Text)
@@ -71,6 +71,9 @@ class Mention(Base):
     labels: Mapped[list[str]] = mapped_column(JSON, default=list)
     priority: Mapped[int | None] = mapped_column(Integer)
     raw_payload: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # "public", or "direct" for a private message to the brand account: listening's lists,
+    # search and charts show public mentions only; care takes direct ones (`connectors.contract`).
+    channel: Mapped[str] = mapped_column(String(10), default="public", server_default="public")
     # Near-duplicate cluster (copy-paste campaigns, `listening.dedupe`): an opaque number
     # shared by near-duplicate posts; a post without any is a cluster of one; None for posts
     # too short to compare.

@@ -142,8 +142,11 @@ class MentionPage:
 
 
 def base_statement(actor: Actor, filters: Filters, now: datetime) -> Select[Mention]:
-    """Mentions of the actor's organization passing every SQL filter."""
-    stmt = select(Mention).where(Mention.organization_id == actor.organization_id)
+    """Public mentions of the actor's organization passing every SQL filter (direct messages
+    are private: they belong to care, never to the stream, its counts or its charts)."""
+    stmt = select(Mention).where(
+        Mention.organization_id == actor.organization_id, Mention.channel == "public"
+    )
     start, _end = filters.window(now)
     if start is not None:
         stmt = stmt.where(Mention.created_at >= start)
@@ -464,13 +467,14 @@ def facets(session: Session, actor: Actor) -> Facets:
 def try_query(
     session: Session, actor: Actor, text: str, *, sample: int = 1000, show: int = 10
 ) -> tuple[int, int, list[Mention]]:
-    """Run a query (not saved) over the `sample` most recently stored mentions. Returns
-    (mentions tried, how many matched, the first `show` matches). Raises `QuerySyntaxError`."""
+    """Run a query (not saved) over the `sample` most recently stored public mentions.
+    Returns (mentions tried, how many matched, the first `show` matches). Raises
+    `QuerySyntaxError`."""
     compiled = compile_query(text)
     rows = list(
         session.scalars(
             select(Mention)
-            .where(Mention.organization_id == actor.organization_id)
+            .where(Mention.organization_id == actor.organization_id, Mention.channel == "public")
             .order_by(Mention.id.desc())
             .limit(sample)
         )

@@ -100,6 +100,7 @@ def mention_detail(session: Session, actor: Actor, mention_id: int) -> MentionDe
                 Mention.organization_id == mention.organization_id,
                 Mention.source == mention.source,
                 Mention.in_reply_to == mention.external_id,
+                Mention.channel == mention.channel,
             )
             .order_by(Mention.created_at, Mention.id)
             .limit(50)
@@ -115,6 +116,7 @@ def mention_detail(session: Session, actor: Actor, mention_id: int) -> MentionDe
                     Mention.source == mention.source,
                     Mention.author_handle == mention.author_handle,
                     Mention.id != mention.id,
+                    Mention.channel == mention.channel,
                 )
                 .order_by(Mention.created_at.desc(), Mention.id.desc())
                 .limit(10)

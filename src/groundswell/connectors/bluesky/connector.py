@@ -45,6 +45,7 @@ from groundswell.connectors.bluesky.parse import (
 from groundswell.connectors.contract import (
     Batch,
     Capabilities,
+    Channel,
     ConnectorPost,
     Published,
     RawRecord,
@@ -276,11 +277,20 @@ class BlueskyConnector:
         text: str,
         *,
         in_reply_to: str | None = None,
+        channel: Channel = "public",
+        recipient: str | None = None,
         client: httpx.Client,
     ) -> Published:
         """Create an ``app.bsky.feed.post`` record (a reply when `in_reply_to`, an AT-URI, is
         given: its ``reply`` refers to the thread's root and to the parent, with their CIDs).
         Links become link facets."""
+        if channel != "public":
+            # Never fall back to a public reply: the customer wrote privately.
+            raise SourceUnavailable(
+                "This connector cannot send Bluesky direct messages (chat.bsky.convo): the"
+                " private reply was not sent, and not posted publicly either. Answer the"
+                " customer on Bluesky itself."
+            )
         count = graphemes(text)
         if count > MAX_GRAPHEMES:
             raise SourceUnavailable(

@@ -21,7 +21,7 @@ class FilesConnector:
     """Posts from files. Blank lines are skipped; a UTF-8 byte-order mark is dropped."""
 
     name = "files"
-    capabilities = Capabilities(reads_files=True)
+    capabilities = Capabilities(reads_files=True, reads_direct=True)
 
     def records(self, location: str) -> Iterator[RawRecord]:
         if location == "-":

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from groundswell.connectors.contract import BadRecord, ConnectorPost
+from groundswell.connectors.contract import CHANNELS, BadRecord, Channel, ConnectorPost
 from groundswell.connectors.payload import decode_object
 from groundswell.connectors.payload import kind as _kind
 
@@ -87,7 +87,19 @@ def post_from_mapping(data: dict[str, Any]) -> ConnectorPost:
         in_reply_to=None if reply is None else str(reply),
         links=link_list,
         metrics=metric_map,
+        channel=_channel(data),
     )
+
+
+def _channel(data: dict[str, Any]) -> Channel:
+    """``public`` (the default) or ``direct`` (a private message to the brand account)."""
+    value = data.get("channel")
+    if value is None:
+        return "public"
+    for channel in CHANNELS:
+        if value == channel:
+            return channel
+    raise BadRecord("wrong_type", 'channel: expected "public" or "direct"')
 
 
 def _id(data: dict[str, Any]) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -29,10 +30,12 @@ import httpx
 from groundswell.connectors.contract import (
     Batch,
     Capabilities,
+    Channel,
     ConnectorPost,
     Published,
     RawRecord,
     SourceConfig,
+    addressed_to,
 )
 from groundswell.connectors.http import (
     RetryPolicy,
@@ -68,6 +71,9 @@ class MastodonConnector:
         can_reply=True,
         threads=True,
         max_length=DEFAULT_MAX_LENGTH,
+        reads_direct=True,  # a status of visibility "direct" in the mentions feed
+        sends_direct=True,
+        direct_names_recipient=True,  # a direct status reaches only the accounts it mentions
         requests_per_minute=60,  # 300 requests per 5 minutes per account (documented default)
         options=(
             "instance",
@@ -204,12 +210,25 @@ class MastodonConnector:
         text: str,
         *,
         in_reply_to: str | None = None,
+        channel: Channel = "public",
+        recipient: str | None = None,
         client: httpx.Client,
     ) -> Published:
         """Post a status, or a reply threaded under the status `in_reply_to`. The
         ``Idempotency-Key`` header is derived from the instance, the status answered and the
         text, so a retried request (here or after a crash, within Mastodon's hour) never posts
-        twice."""
+        twice.
+
+        On the ``direct`` channel the status has visibility ``direct`` whatever the option
+        says, and since such a status reaches only the accounts it mentions, the text starts
+        with ``@recipient`` when it does not mention them already; without a recipient and no
+        mention at all it is refused rather than posted to nobody."""
+        if channel == "direct":
+            text = addressed_to(text, recipient)
+            if not _MENTION.search(text):
+                raise SourceUnavailable(
+                    "A direct message on Mastodon must mention its recipient (@handle)."
+                )
         limit = _max_length(config)
         if len(text) > limit:
             raise SourceUnavailable(
@@ -219,7 +238,8 @@ class MastodonConnector:
             raise SourceUnavailable("The text is empty.")
         if not config.secrets.get("access_token"):
             raise SourceUnavailable("Posting to Mastodon needs the source's access_token.")
-        visibility = config.options.get("visibility") or "public"
+        visibility = "direct" if channel == "direct" else config.options.get("visibility")
+        visibility = visibility or "public"
         if visibility not in VISIBILITIES:
             raise SourceUnavailable(
                 f"visibility must be one of {', '.join(VISIBILITIES)}, not {visibility!r}."
@@ -290,6 +310,9 @@ class MastodonConnector:
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
         return max(0.0, (when - self._now()).total_seconds())
+
+
+_MENTION = re.compile(r"(?<![\w@])@\w")
 
 
 def _instance(config: SourceConfig) -> str:

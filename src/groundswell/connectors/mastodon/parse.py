@@ -81,7 +81,10 @@ def decode_object(payload: bytes) -> dict[str, Any]:
 
 
 def parse_status(payload: bytes) -> ConnectorPost:
-    """One Status entity as a post. A boost (``reblog``) is read as the post it boosts."""
+    """One Status entity as a post. A boost (``reblog``) is read as the post it boosts. A
+    status of ``visibility`` ``direct`` (only the accounts it mentions can read it: a direct
+    message, as the mentions feed and the user stream deliver it) is a post on the
+    ``direct`` channel; every other visibility is ``public``."""
     status = decode_object(payload)
     reblog = status.get("reblog")
     if isinstance(reblog, dict):
@@ -110,6 +113,7 @@ def parse_status(payload: bytes) -> ConnectorPost:
     if isinstance(card, dict) and isinstance(card.get("url"), str) and card["url"] not in links:
         links = (*links, card["url"])
     reply = status.get("in_reply_to_id")
+    visibility = _opt_str(status, "visibility")
     return ConnectorPost(
         external_id=external_id,
         text=text,
@@ -131,6 +135,7 @@ def parse_status(payload: bytes) -> ConnectorPost:
             )
             if (value := _opt_count(status, key)) is not None
         },
+        channel="direct" if visibility == "direct" else "public",
     )
 
 

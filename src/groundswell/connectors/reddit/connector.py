@@ -28,6 +28,7 @@ from groundswell import __version__
 from groundswell.connectors.contract import (
     Batch,
     Capabilities,
+    Channel,
     ConnectorPost,
     Published,
     RawRecord,
@@ -118,10 +119,19 @@ class RedditConnector:
         text: str,
         *,
         in_reply_to: str | None = None,
+        channel: Channel = "public",
+        recipient: str | None = None,
         client: httpx.Client,
     ) -> Published:
         """Reply to the submission or comment `in_reply_to` (a fullname, ``t3_…`` or ``t1_…``)
         with a comment, as the account of the secret ``password``."""
+        if channel != "public":
+            # Never fall back to a public reply: the customer wrote privately.
+            raise SourceUnavailable(
+                "This connector cannot send Reddit private messages: the private reply was not"
+                " sent, and not posted publicly either. Answer the customer on Reddit"
+                " itself."
+            )
         if not in_reply_to or not re.fullmatch(r"t[13]_[0-9a-z]+", in_reply_to):
             raise SourceUnavailable(
                 "Reddit replies need the fullname of the submission or comment answered"

@@ -68,7 +68,10 @@ class WebhookConnector:
 
     name = "webhook"
     capabilities = Capabilities(
-        receives=True, secrets=("signing_secret",), required=("signing_secret",)
+        receives=True,
+        reads_direct=True,  # a post may say "channel": "direct"
+        secrets=("signing_secret",),
+        required=("signing_secret",),
     )
 
     def records(self, location: str) -> Iterator[RawRecord]:
