@@ -13,11 +13,14 @@ languages: personas, intents, rates by hour of week), generated from Monday 2026
 UTC on with a fixed seed, so every run reads the same posts. They are written as a files-format
 JSONL, then imported through `listening.ingest.import_posts` (parse -> normalize -> dedupe ->
 triage -> match 50 saved queries -> store + full-text index + near-duplicate clusters ->
-MentionMatched events) into a fresh migrated database, with --workers processes preparing
-batches (parse to match; default: one per CPU) while the main process stores them in order.
-Prints posts/s end to end, p50/p99 ingest-to-searchable latency (from the moment a record is
-read to the commit of its batch), time per stage in the main process, peak RSS, and the floor
-with the ratio.
+MentionMatched events, with the delivery rows of the handlers a real process loads) into a
+fresh migrated database, with --workers processes preparing batches (parse to match; default:
+one per CPU) while the main process stores them in order. Prints posts/s end to end, p50/p99
+ingest-to-searchable latency (from the moment a record is read to the commit of its batch),
+time per stage in the main process, CPU time per post (this process and the workers: on a
+shared machine wall-clock figures depend on the load, CPU time much less), peak RSS, and the
+floor with the ratio: bare json.loads + insert of the same posts, same batches, same table,
+through the same bulk insert (`listening.bulk`) as the pipeline.
 """
 
 from __future__ import annotations
@@ -37,16 +40,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, func, insert, make_url, select, text
+from sqlalchemy import create_engine, func, make_url, select, text
+from sqlalchemy.orm import Session
 
 from groundswell.connectors.contract import ConnectorPost, RawRecord
 from groundswell.connectors.fake import generate
 from groundswell.connectors.files.connector import FilesConnector
 from groundswell.identity import service
-from groundswell.kernel import migrate
+from groundswell.kernel import audit, migrate
 from groundswell.kernel.clock import SystemClock
 from groundswell.kernel.db import Database
-from groundswell.listening import ingest, pipeline
+from groundswell.kernel.handlers_index import import_all_handlers
+from groundswell.listening import bulk, ingest, pipeline
 from groundswell.listening.tables import Mention, MentionMatch
 from groundswell.listening.text import words
 
@@ -90,7 +95,8 @@ def make_queries(path: Path, n: int) -> list[str]:
 
 
 class StageTimer:
-    """Wraps the pipeline's stage functions to add up the time spent in each."""
+    """Wraps the pipeline's stage functions (and the commit and audit of each batch) to add
+    up the time spent in each."""
 
     STAGES = (
         "parse_stage",
@@ -100,20 +106,27 @@ class StageTimer:
         "match_stage",
         "store_stage",
         "cluster_stage",
+        "emit_all",
         "quarantine_stage",
     )
+    NESTED = frozenset({"cluster_stage", "emit_all"})  # parts of store_stage
 
     def __init__(self) -> None:
-        self.seconds: dict[str, float] = dict.fromkeys(self.STAGES, 0.0)
+        self.targets: dict[str, tuple[Any, str]] = {name: (pipeline, name) for name in self.STAGES}
+        self.targets["audit"] = (audit, "record")
+        self.targets["commit"] = (Session, "commit")
+        self.seconds: dict[str, float] = dict.fromkeys(self.targets, 0.0)
 
     def install(self) -> None:
-        self.real = {name: getattr(pipeline, name) for name in self.STAGES}
-        for name, real in self.real.items():
-            setattr(pipeline, name, self._timed(name, real))
+        self.real = {label: getattr(obj, name) for label, (obj, name) in self.targets.items()}
+        for label, real in self.real.items():
+            obj, name = self.targets[label]
+            setattr(obj, name, self._timed(label, real))
 
     def uninstall(self) -> None:
-        for name, real in self.real.items():
-            setattr(pipeline, name, real)
+        for label, real in self.real.items():
+            obj, name = self.targets[label]
+            setattr(obj, name, real)
 
     def _timed(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -164,14 +177,18 @@ class TimedFiles:
 
 
 def floor(db: Database, path: Path, org_id: str, batch: int) -> float:
-    """Bare parse (json.loads) and insert of the same posts, same batches, same table."""
+    """Bare parse (json.loads) and insert of the same posts, same batches, same table, same
+    bulk insert (mention rows and their full-text entries) as the pipeline."""
     now = datetime.now(UTC)
     start = time.perf_counter()
     rows: list[dict[str, Any]] = []
 
     def flush() -> None:
         with db.unit_of_work() as session:
-            session.execute(insert(Mention), rows)
+            ids = bulk.allocate_ids(session, len(rows))
+            for id_, row in zip(ids, rows, strict=True):
+                row["id"] = id_
+            bulk.insert_mentions(session, rows)
         rows.clear()
 
     with path.open("rb") as f:
@@ -188,6 +205,7 @@ def floor(db: Database, path: Path, org_id: str, batch: int) -> float:
                     "links": [],
                     "metrics": {},
                     "labels": [],
+                    "channel": "public",
                 }
             )
             if len(rows) >= batch:
@@ -230,6 +248,8 @@ def run(
         now = time.perf_counter()
         latencies.extend(now - connector.read_at.pop(r.position) for r in batch)
 
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_start = time.process_time()
     start = time.perf_counter()
     result = ingest.import_posts(
         db,
@@ -241,6 +261,11 @@ def run(
         progress=committed,
     )
     elapsed = time.perf_counter() - start
+    cpu_main = time.process_time() - cpu_start
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the pool has exited
+    cpu_workers = (children.ru_utime + children.ru_stime) - (
+        children_before.ru_utime + children_before.ru_stime
+    )
     timer.uninstall()
     with db.reader() as session:
         matches = session.scalar(select(func.count()).select_from(MentionMatch)) or 0
@@ -272,13 +297,18 @@ def run(
         f"ingest-to-searchable latency: p50 {percentile(latencies, 50):.2f} s, "
         f"p99 {percentile(latencies, 99):.2f} s"
     )
+    print(
+        f"CPU time: this process {cpu_main:.2f} s ({1e6 * cpu_main / result.read:.0f} us a post), "
+        f"workers {cpu_workers:.2f} s ({1e6 * cpu_workers / result.read:.0f} us a post)"
+    )
     where = "this process" if args.workers == 0 else "this process only; workers not shown"
-    accounted = sum(timer.seconds.values())
-    print(f"time per stage ({where}):")
+    accounted = sum(v for k, v in timer.seconds.items() if k not in timer.NESTED)
+    print(f"time per stage ({where}; wall clock):")
     for name, seconds in timer.seconds.items():
-        print(f"  {name:<17} {seconds:7.2f} s  {100 * seconds / elapsed:5.1f} %")
+        label = f"  of which {name}" if name in timer.NESTED else name
+        print(f"  {label:<26} {seconds:7.2f} s  {100 * seconds / elapsed:5.1f} %")
     other = elapsed - accounted
-    print(f"  {'other (read, audit, commit, waiting for workers)'} {other:7.2f} s")
+    print(f"  {'other (read, hand-over, waiting for workers)':<26} {other:7.2f} s")
     floor_rate = args.posts / floor_seconds
     print(
         f"floor (json.loads + insert, same table): {floor_seconds:.2f} s, {floor_rate:,.0f} posts/s"
@@ -298,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    import_all_handlers()  # as every real process does: MentionMatched gets its deliveries
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         posts_file = tmp_path / "posts.jsonl"

@@ -37,6 +37,7 @@ from sqlalchemy import create_engine, make_url, text
 from groundswell.identity import service
 from groundswell.kernel import migrate
 from groundswell.kernel.db import Database
+from groundswell.listening import bulk
 from groundswell.listening.search import search_mentions
 
 DATA = Path("/work/shared/data")
@@ -99,10 +100,7 @@ def load_sqlite(db: Database, vocab: list[str], n: int, seed: int) -> str:
             rows(org_id, vocab, n, seed, as_text=True),
         )
         cur.execute("INSERT INTO mention_fts(mention_fts) VALUES ('rebuild')")
-        cur.execute(
-            "CREATE TRIGGER mention_fts_insert AFTER INSERT ON mention BEGIN "
-            "INSERT INTO mention_fts(rowid, text) VALUES (new.id, new.text); END"
-        )
+        cur.execute(bulk.FTS_INSERT_TRIGGER)
         cur.execute("COMMIT")
         cur.execute("ANALYZE")
     finally:

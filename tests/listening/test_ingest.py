@@ -305,6 +305,11 @@ def test_unreadable_file_is_invalid_input(db: Database, owner: Person, clock: Fr
         ("https://[::1]:8080/p?utm_id=1", "https://[::1]:8080/p"),
         ("not a url", "not a url"),
         ("mailto:a@example.com", "mailto:a@example.com"),
+        # already canonical (the quick path) and almost so
+        (" https://example.com/@ana/1 ", "https://example.com/@ana/1"),
+        ("https://example.com", "https://example.com/"),
+        ("https://example.com/a?", "https://example.com/a"),
+        ("https://example.com/a#", "https://example.com/a"),
     ],
 )
 def test_canonical_url(url: str, expected: str) -> None:

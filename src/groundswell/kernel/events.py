@@ -17,9 +17,10 @@ from datetime import timedelta
 from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import insert, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from groundswell.kernel.bulk import allocate_ids, insert_rows
 from groundswell.kernel.clock import Clock, SystemClock
 from groundswell.kernel.db import Database
 from groundswell.kernel.tables import OutboxDelivery, OutboxEvent
@@ -76,7 +77,8 @@ def emit_many(
     session: Session, events: Sequence[Event], *, clock: Clock | None = None, on: EventBus = bus
 ) -> None:
     """`emit` for a batch: the same outbox rows and pending deliveries, written with two bulk
-    inserts per event type instead of two flushes per event (the ingest pipeline announces
+    inserts per event type (`kernel.bulk`: plain tuples to the driver, the event ids
+    allocated first) instead of two flushes per event (the ingest pipeline announces
     thousands of matches per batch)."""
     if not events:
         return
@@ -85,18 +87,16 @@ def emit_many(
     for event in events:
         by_name.setdefault(event.name, []).append(event)
     for name, group in by_name.items():
-        rows = [
-            {"event_type": name, "payload": e.model_dump(mode="json"), "created_at": now}
-            for e in group
-        ]
         handlers = list(on.handlers_for(name))
-        if not handlers:
-            session.execute(insert(OutboxEvent), rows)
-            continue
-        # Every event of one type gets the same handlers, so the new ids need no order.
-        ids = session.scalars(insert(OutboxEvent).returning(OutboxEvent.id), rows).all()
-        session.execute(
-            insert(OutboxDelivery),
+        ids = allocate_ids(session, OutboxEvent, len(group))
+        rows = [
+            {"id": i, "event_type": name, "payload": e.model_dump(mode="json"), "created_at": now}
+            for i, e in zip(ids, group, strict=True)
+        ]
+        insert_rows(session, OutboxEvent, rows)
+        insert_rows(
+            session,
+            OutboxDelivery,
             [{"event_id": i, "handler": h, "attempts": 0} for i in ids for h in handlers],
         )
 

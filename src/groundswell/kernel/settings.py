@@ -76,11 +76,12 @@ class Settings(BaseSettings):
         ),
     )
     listening_queue_batches: int = Field(
-        default=16,
+        default=2,
         ge=1,
         description=(
             "Batches fetched from sources that may wait in memory to be stored; when the queue "
-            "is full, source threads block (backpressure) instead of reading more."
+            "is full, source threads block (backpressure) instead of reading more. Each waiting "
+            "batch adds its storing time to the delay before a post is searchable."
         ),
     )
     listening_poll_seconds: float = Field(

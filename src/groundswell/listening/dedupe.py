@@ -1,8 +1,8 @@
 """Near-duplicate clusters (copy-paste campaigns) by MinHash + LSH over word shingles.
 
 Each post's text, without links and @handles, case- and accent-folded, is cut into word
-3-grams; each shingle is hashed once (CRC-32) and the `NUM_PERM` MinHash values of a whole
-batch come from one vectorized NumPy pass (universal hashing ``(a*x + b) mod p``). The
+pairs (`SHINGLE_WORDS`); each shingle is hashed once (CRC-32) and the `NUM_PERM` MinHash
+values of a whole batch come from one vectorized NumPy pass (``(a*x + b) mod p``). The
 signature is split into `BANDS` bands of `ROWS` values: two posts sharing a band are
 near-duplicates. The threshold is about (1/BANDS)^(1/ROWS) = 0.74 (Jaccard of the shingle
 sets): posts at 0.82 (one word changed in 15) cluster 89 % of the time, posts at 0.5 9 %.
@@ -18,22 +18,20 @@ clusters group posts within that window.
 from __future__ import annotations
 
 import hashlib
+import itertools
+import json
 import re
 import secrets
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import numpy as np
-from sqlalchemy import BigInteger, ColumnElement, bindparam, delete, func, select
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import QueryableAttribute, Session
-from sqlalchemy.types import TypeEngine
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
+from groundswell.kernel.bulk import insert_rows
 from groundswell.listening.tables import ClusterBand, Mention
 from groundswell.listening.text import fold, split_words
 
@@ -42,7 +40,6 @@ BANDS = 6
 ROWS = NUM_PERM // BANDS
 SHINGLE_WORDS = 2
 MIN_WORDS = 5
-ID_CHUNK = 500
 _PRIME = np.uint64((1 << 61) - 1)
 _rng = np.random.default_rng(20261123)  # fixed: band keys must be the same in every process
 _A = _rng.integers(1, 1 << 31, size=NUM_PERM, dtype=np.uint64)
@@ -56,6 +53,8 @@ def shingles(text: str) -> list[int]:
     tokens = split_words(fold(_NOISE.sub(" ", text)))
     if len(tokens) < MIN_WORDS:
         return []
+    if SHINGLE_WORDS == 2:  # word pairs, the common case, without a join per shingle
+        return [zlib.crc32(f"{a} {b}".encode()) for a, b in itertools.pairwise(tokens)]
     return [
         zlib.crc32(" ".join(tokens[i : i + SHINGLE_WORDS]).encode())
         for i in range(len(tokens) - SHINGLE_WORDS + 1)
@@ -80,16 +79,27 @@ def signatures(texts: Sequence[str]) -> list[np.ndarray | None]:
     return result
 
 
+_PERSONS = [bytes([band]) * 8 for band in range(BANDS)]
+_BAND_BYTES = ROWS * 8  # a band's values as native 64-bit integers
+
+
 def band_keys(signature: np.ndarray | None) -> tuple[int, ...]:
     """One signed 64-bit key per band (band number included, so bands never collide)."""
     if signature is None:
         return ()
-    keys = []
-    for band in range(BANDS):
-        chunk = signature[band * ROWS : (band + 1) * ROWS].tobytes()
-        digest = hashlib.blake2b(chunk, digest_size=8, person=bytes([band]) * 8).digest()
-        keys.append(int.from_bytes(digest, "big", signed=True))
-    return tuple(keys)
+    raw = signature.tobytes()
+    return tuple(
+        int.from_bytes(
+            hashlib.blake2b(
+                raw[band * _BAND_BYTES : (band + 1) * _BAND_BYTES],
+                digest_size=8,
+                person=_PERSONS[band],
+            ).digest(),
+            "big",
+            signed=True,
+        )
+        for band in range(BANDS)
+    )
 
 
 def jaccard_estimate(a: np.ndarray, b: np.ndarray) -> float:
@@ -103,30 +113,28 @@ def keys_for(texts: Sequence[str]) -> list[tuple[int, ...]]:
 
 
 def _known_clusters(session: Session, organization_id: str, keys: Sequence[int]) -> dict[int, int]:
-    """Band key -> cluster id, for the keys the organization has seen within the window."""
-    found: dict[int, int] = {}
+    """Band key -> cluster id, for the keys the organization has seen within the window: one
+    statement for a whole batch's keys (a JSON array on SQLite, an array on PostgreSQL)."""
     unique = list(dict.fromkeys(keys))
-    for start in range(0, len(unique), ID_CHUNK):
-        chunk = unique[start : start + ID_CHUNK]
-        stmt = select(ClusterBand.band_key, ClusterBand.cluster_id).where(
-            ClusterBand.organization_id == organization_id
+    if not unique:
+        return {}
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        rows = connection.exec_driver_sql(
+            "SELECT band_key, cluster_id FROM mention_cluster_band WHERE organization_id = ? "
+            "AND band_key IN (SELECT value FROM json_each(?))",
+            (organization_id, json.dumps(unique)),
         )
-        stmt = stmt.where(one_of(session, ClusterBand.band_key, chunk, BigInteger()))
-        found.update({key: cluster_id for key, cluster_id in session.execute(stmt)})
-    return found
-
-
-def one_of(
-    session: Session,
-    column: QueryableAttribute[Any],
-    values: Sequence[Any],
-    type_: TypeEngine[Any],
-) -> ColumnElement[bool]:
-    """`column IN values`; on PostgreSQL ``column = ANY(:array)``, one parameter instead of
-    hundreds (one statement shape for the server to parse, whatever the batch)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == func.any(bindparam(None, list(values), type_=ARRAY(type_)))
-    return column.in_(values)
+    else:
+        # One index probe per key, whatever the statistics say (see
+        # `bulk.stored_external_ids`).
+        rows = connection.exec_driver_sql(
+            "SELECT x.key, hit.cluster_id FROM unnest(%s::bigint[]) AS x(key) "
+            "CROSS JOIN LATERAL (SELECT cluster_id FROM mention_cluster_band b "
+            "WHERE b.organization_id = %s AND b.band_key = x.key LIMIT 1) AS hit",
+            (unique, organization_id),
+        )
+    return {int(key): int(cluster_id) for key, cluster_id in rows}
 
 
 def assign_clusters(
@@ -160,11 +168,13 @@ def assign_clusters(
                         "created_at": now,
                     }
                 )
-    if new_bands:
-        dialect = session.get_bind().dialect.name
-        insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
-        # Another process may have stored the same key meanwhile: the first one stays.
-        session.execute(insert_fn(ClusterBand).on_conflict_do_nothing(), new_bands)
+    # Another process may have stored the same key meanwhile: the first one stays.
+    insert_rows(
+        session,
+        ClusterBand,
+        new_bands,
+        ignore_conflicts=True,
+    )
     return clusters
 
 

@@ -18,13 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import String, delete, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from groundswell.connectors.contract import BadRecord, ConnectorPost, RawRecord
+from groundswell.kernel.bulk import insert_rows
 from groundswell.kernel.clock import Clock, FrozenClock
 from groundswell.kernel.events import Event, emit_many
-from groundswell.listening import dedupe
+from groundswell.listening import bulk, dedupe
 from groundswell.listening.domain import Document
 from groundswell.listening.matcher import QuerySet
 from groundswell.listening.normalize import normalize_post
@@ -55,6 +56,17 @@ class MentionMatched(Event):
     query_id: str
     query_name: str
     topic: str
+    source: str
+    external_id: str
+
+
+class DirectMessageReceived(Event):
+    """A direct (private) message to the brand account was stored. It is addressed to the
+    brand, so care takes it whether or not a saved query matched it."""
+
+    name = "listening.direct_message_received"
+    organization_id: str
+    mention_id: int
     source: str
     external_id: str
 
@@ -169,17 +181,8 @@ def dedupe_stage(
     by_id: dict[str, Parsed] = {}
     for item in parsed:
         by_id.setdefault(item.post.external_id, item)
-    ids = list(by_id)
-    for start in range(0, len(ids), ID_CHUNK):
-        chunk = ids[start : start + ID_CHUNK]
-        for known in session.scalars(
-            select(Mention.external_id).where(
-                Mention.organization_id == organization_id,
-                Mention.source == source_name,
-                dedupe.one_of(session, Mention.external_id, chunk, String()),
-            )
-        ):
-            by_id.pop(known, None)
+    for known in bulk.stored_external_ids(session, organization_id, source_name, list(by_id)):
+        by_id.pop(known, None)
     fresh = list(by_id.values())
     return fresh, len(parsed) - len(fresh)
 
@@ -236,9 +239,10 @@ def store_stage(
     payloads: Sequence[bytes],
     now: datetime,
 ) -> None:
-    """Insert the mentions (the full-text index follows by trigger or index; `payloads` are
-    the records compressed), their near-duplicate clusters, their matches, and one
-    `MentionMatched` event per match."""
+    """Insert the mentions and their full-text entries (`listening.bulk`; `payloads` are
+    the records compressed), their near-duplicate clusters, their matches, one
+    `DirectMessageReceived` event per direct message and one `MentionMatched` event per
+    match."""
     if not parsed:
         return
     clusters = (
@@ -246,8 +250,10 @@ def store_stage(
         if ctx.cluster
         else [None] * len(parsed)
     )
+    ids = bulk.allocate_ids(session, len(parsed))
     rows: list[dict[str, Any]] = [
         {
+            "id": mention_id,
             "organization_id": ctx.organization_id,
             "source": ctx.source_name,
             "external_id": p.post.external_id,
@@ -268,15 +274,25 @@ def store_stage(
             "priority": t.priority,
             "raw_payload": payload,
             "cluster_id": cluster,
+            "channel": p.post.channel,
         }
-        for p, t, cluster, payload in zip(parsed, triaged, clusters, payloads, strict=True)
+        for mention_id, p, t, cluster, payload in zip(
+            ids, parsed, triaged, clusters, payloads, strict=True
+        )
     ]
-    # RETURNING without ordering: keeps the insert a few multi-row statements (asking for
-    # parameter order makes SQLAlchemy insert row by row on SQLite). External ids are unique in
-    # a deduped batch, so they pair the new ids with the posts.
-    returned = session.execute(insert(Mention).returning(Mention.external_id, Mention.id), rows)
-    id_of: dict[str, int] = {external_id: id_ for external_id, id_ in returned.all()}
-    ids = [id_of[p.post.external_id] for p in parsed]
+    bulk.insert_mentions(session, rows)
+    direct = [
+        DirectMessageReceived(
+            organization_id=ctx.organization_id,
+            mention_id=mention_id,
+            source=ctx.source_name,
+            external_id=p.post.external_id,
+        )
+        for mention_id, p in zip(ids, parsed, strict=True)
+        if p.post.channel == "direct"
+    ]
+    if direct:
+        emit_all(session, direct, now)
     pairs = [
         (mention_id, p, query)
         for mention_id, p, found in zip(ids, parsed, matches, strict=True)
@@ -284,8 +300,9 @@ def store_stage(
     ]
     if not pairs:
         return
-    session.execute(
-        insert(MentionMatch),
+    insert_rows(
+        session,
+        MentionMatch,
         [{"mention_id": m, "query_id": q.id, "matched_at": now} for m, _, q in pairs],
     )
     emit_all(
@@ -428,6 +445,12 @@ def prepare_batch(
     texts = [p.post.text for p in fresh]
     no_bands: tuple[int, ...] = ()
     bands = dedupe.keys_for(texts) if ctx.cluster else [no_bands for _ in fresh]
+    # Direct messages are private: they join no near-duplicate cluster (cluster sizes and
+    # sample texts show on public pages).
+    bands = [
+        no_bands if p.post.channel == "direct" else keys
+        for p, keys in zip(fresh, bands, strict=True)
+    ]
     payloads = [zlib.compress(p.record.payload) for p in fresh]
     return Prepared(
         len(records), fresh, readings, matches, bands, payloads, rejected, duplicates, now

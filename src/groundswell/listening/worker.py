@@ -24,7 +24,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -55,7 +55,9 @@ MAX_BACKOFF_SECONDS = 900.0
 
 @dataclass(frozen=True, slots=True)
 class RunnerConfig:
-    queue_size: int = 16  # fetched batches waiting to be stored (backpressure beyond)
+    # Fetched batches waiting to be stored (backpressure beyond). When sources read faster than
+    # storing, a post waits for every batch ahead of it: (queue_size + 1) x storing time.
+    queue_size: int = 2
     poll_seconds: float = 60.0  # a pull source that had nothing is asked again after this
     refresh_seconds: float = 10.0  # how often active sources and saved queries are re-read
     housekeeping_seconds: float = 5.0  # outbox retries and scheduled jobs
@@ -127,24 +129,41 @@ def apply_batch(
 ) -> BatchResult:
     """Store one fetched batch: its records through the pipeline, its deletions, the source's
     new cursor and health, in one transaction. Raises `StaleCursor` (nothing written) when the
-    source no longer holds `fetched.cursor_before`, or is gone or paused."""
+    source no longer holds `fetched.cursor_before`, or is gone or paused.
+
+    The stages that need no lock (parse to match, posts stored already dropped first) run
+    before the write transaction opens, so on SQLite the one write lock is held only while
+    storing; posts stored meanwhile are then dropped as duplicates."""
     batch = fetched.batch
-    with db.unit_of_work() as session:
-        row = session.execute(
-            select(ListeningSource).where(ListeningSource.id == fetched.source_id).with_for_update()
-        ).scalar_one_or_none()
-        if row is None or row.status != sources.ACTIVE or row.cursor != fetched.cursor_before:
+
+    def stale(row: ListeningSource | None) -> bool:
+        return row is None or row.status != sources.ACTIVE or row.cursor != fetched.cursor_before
+
+    with db.reader() as session:
+        found = session.get(ListeningSource, fetched.source_id)
+        if found is None or stale(found):
             raise StaleCursor(fetched.source_id)
         ctx = BatchContext(
-            organization_id=row.organization_id,
-            source_name=row.name,
+            organization_id=found.organization_id,
+            source_name=found.name,
             connector=connector,
-            location=f"source:{row.name}",
+            location=f"source:{found.name}",
             queries=queries,
             clock=clock,
             triage=triage,
         )
-        result = pipeline.process_batch(session, ctx, batch.records)
+
+        def known(parsed: Sequence[pipeline.Parsed]) -> tuple[list[pipeline.Parsed], int]:
+            return pipeline.dedupe_stage(session, ctx.organization_id, ctx.source_name, parsed)
+
+        prepared = pipeline.prepare_batch(ctx, batch.records, clock.now(), known)
+    with db.unit_of_work() as session:
+        row = session.execute(
+            select(ListeningSource).where(ListeningSource.id == fetched.source_id).with_for_update()
+        ).scalar_one_or_none()
+        if row is None or stale(row):
+            raise StaleCursor(fetched.source_id)
+        result = pipeline.store_prepared(session, ctx, prepared)
         if batch.deleted:
             pipeline.delete_mentions(session, row.organization_id, row.name, batch.deleted)
         now = clock.now()
