@@ -7,7 +7,7 @@ the same weights. Writes ``default.npz`` (float16 weights, float32 bias), ``defa
 
     python training/make_splits.py       # brand splits from the annotation files
     python training/extract_language.py  # language.npz (needs py3langid at training time)
-    python training/train.py
+    python training/train.py [--lexicon=own|vader|none]   # own (docs/lexicon-guide.md) by default
 """
 
 from __future__ import annotations
@@ -47,6 +47,14 @@ C_SENTIMENT = 1.0
 C_MULTINOMIAL = 3.0
 C_BINARY = 3.0
 C_INTENT = 10.0
+OFFENSIVE_HATE_REPEAT = 0
+"""Times each hateful tweet of the hate train split is added to offensive's positives."""
+OFFENSIVE_NB = 0.0
+"""Strength of the naive-Bayes feature scaling of the offensive head (0: none)."""
+OFFENSIVE_STACK = False
+"""Whether the offensive head also reads the sentiment logits. These three raised OLID val
+macro-F1 (0.728 -> 0.745) but lowered OLID test (0.742 -> 0.723) in the 2026-12-06 trial, so
+they are off; kept to reproduce it (training/README.md)."""
 NEGATIVE_RECALL_TARGET = 0.80
 BRAND_WEIGHT = 3
 """Times each hand-labelled brand post is repeated in the sentiment head (47k general tweets
@@ -54,14 +62,17 @@ would otherwise drown the 2k posts of the domain we serve)."""
 
 
 def build_lexicon(source: str) -> dict[str, float]:
-    """The valence lexicon the featurizer reads: none by default (the shipped set). `vader`
-    uses VADER's lexicon (vaderSentiment 3.3.2, MIT: shipping it needs its copyright and
-    permission notice, written to `models/LICENSE.lexicon-vader`). It adds about 3 points of
-    TweetEval macro-recall, but it is a labelled resource from outside shared/data, so it
-    stays off until the team approves it."""
+    """The valence lexicon the featurizer reads (``--lexicon=own|vader|none``). `own`, the
+    default: the project's own lexicon (:func:`own_lexicon`). `vader` uses VADER's lexicon
+    (vaderSentiment 3.3.2, MIT: shipping it needs its copyright and permission notice, written
+    to `models/LICENSE.lexicon-vader`); it is a labelled resource from outside shared/data and
+    not approved, kept only to reproduce the comparison in training/README.md. `none`: no
+    lexicon."""
     if source == "none":
         (MODELS / "lexicon.txt").write_text("# token\tvalence: no lexicon in this model set\n")
         return {}
+    if source == "own":
+        return own_lexicon()
     import vaderSentiment
 
     path = Path(vaderSentiment.__file__).parent / "vader_lexicon.txt"
@@ -97,6 +108,27 @@ def build_lexicon(source: str) -> dict[str, float]:
     return lexicon
 
 
+OWN_LEXICON = ROOT / "training" / "data" / "lexicon" / "valence.tsv"
+
+
+def own_lexicon() -> dict[str, float]:
+    """The project's own valence lexicon (`training/data/lexicon/valence.tsv`, rated by the
+    team by docs/lexicon-guide.md from frequent tokens of the shared tweets, no labels read);
+    the tokens judged neutral (0) are left out of `lexicon.txt`."""
+    lexicon: dict[str, float] = {}
+    for line in OWN_LEXICON.read_text(encoding="utf-8").splitlines()[1:]:
+        token, value = line.split("\t")[:2]
+        if int(value) != 0:
+            lexicon[token] = float(value)
+    lines = [
+        "# token\tvalence (-4..4); the project's own lexicon: training/data/lexicon/valence.tsv "
+        "(docs/lexicon-guide.md)"
+    ]
+    lines += [f"{k}\t{v:g}" for k, v in sorted(lexicon.items())]
+    (MODELS / "lexicon.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return lexicon
+
+
 def brand(split: str) -> list[dict[str, object]]:
     path = BRAND / f"{split}.jsonl"
     return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x]
@@ -129,6 +161,22 @@ def coef(model: Any) -> tuple[np.ndarray, np.ndarray]:
     return model.coef_, model.intercept_
 
 
+def nb_scale(x: sparse.csr_matrix, y: Sequence[int], strength: float) -> sparse.dia_matrix:
+    """Diagonal column scaling ``1 + strength * |r|`` where ``r`` is the naive-Bayes log-count
+    ratio of each column between the positive and negative rows (Wang & Manning 2012, NBSVM).
+    A model fitted on ``x @ scale`` equals one with weights ``scale @ coef`` on ``x``, so the
+    shipped head stays a plain weight column. ``strength`` 0 gives the identity."""
+    n = x.shape[1]
+    if strength == 0:
+        return sparse.identity(n, dtype=np.float32, format="dia")
+    y_arr = np.asarray(y)
+    present = (x > 0).astype(np.float32)
+    pos = np.asarray(present[y_arr == 1].sum(axis=0)).ravel() + 1.0
+    neg = np.asarray(present[y_arr == 0].sum(axis=0)).ravel() + 1.0
+    ratio = np.log((pos / pos.sum()) / (neg / neg.sum()))
+    return sparse.diags((1.0 + strength * np.abs(ratio)).astype(np.float32), format="dia")
+
+
 def best_threshold(y: Sequence[int], p: np.ndarray, default: float = 0.5) -> float:
     """Threshold with the best F1 of the positive class on ``(y, p)``, searched in [0.2, 0.8]
     (a tiny dev set must not pick an extreme); ``default`` with fewer than 5 positives."""
@@ -154,7 +202,10 @@ def logit(p: float) -> float:
 def main() -> None:
     started = time.time()
     MODELS.mkdir(parents=True, exist_ok=True)
-    lexicon = build_lexicon("vader" if "--lexicon=vader" in sys.argv else "none")
+    source = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--lexicon=")), "own")
+    if source not in ("own", "vader", "none"):
+        raise SystemExit(f"--lexicon must be own, vader or none, not {source!r}")
+    lexicon = build_lexicon(source)
     fz = Featurizer(BITS, lexicon)
     n_cols = fz.n_features
     weights = np.zeros((n_cols, len(COLUMNS)), dtype=np.float32)
@@ -182,15 +233,18 @@ def main() -> None:
     weights[:, 0:3] = c_.T
     bias[0:3] = i_
     # Operating point: the smallest extra negative-class bias with which the brand dev split
-    # reaches negative recall >= 0.80 (missing an angry customer costs more than a false
-    # alarm). Chosen on dev only; the test split is never read here.
+    # reaches negative recall >= 0.80 plus one standard error of that recall on dev (missing
+    # an angry customer costs more than a false alarm, and a dev figure exactly at 0.80 is a
+    # coin toss on test). Chosen on dev only; the test split is never read here.
     d_x = featurize(fz, [str(r["text"]) for r in b_dev])
     d_y = np.array([sent_index[str(r["sentiment"])] for r in b_dev])
+    target = NEGATIVE_RECALL_TARGET
+    dev_target = target + float(np.sqrt(target * (1 - target) / max(1, int(np.sum(d_y == 0)))))
     logits = np.asarray(d_x @ weights[:, 0:3]) + bias[0:3]
     shift = 0.0
     for shift in np.arange(0.0, 1.01, 0.05):
         pred = np.argmax(logits + np.array([shift, 0.0, 0.0]), axis=1)
-        if np.mean(pred[d_y == 0] == 0) >= NEGATIVE_RECALL_TARGET:
+        if np.mean(pred[d_y == 0] == 0) >= dev_target:
             break
     bias[0] += shift
     summary["sentiment"] = {
@@ -198,6 +252,7 @@ def main() -> None:
         "C": C_SENTIMENT,
         "brand_weight": BRAND_WEIGHT,
         "negative_bias_shift": round(float(shift), 2),
+        "dev_negative_recall_target": round(dev_target, 3),
     }
     print(f"sentiment done {time.time() - started:.0f}s", flush=True)
 
@@ -216,21 +271,49 @@ def main() -> None:
     hate_x, hate_y = datasets.tweeteval("hate", "train")
     irony_x, irony_y = datasets.tweeteval("irony", "train")
     irony_threshold = 0.5
+    # Offensive also learns from the hateful tweets of the hate train split (OLID counts hate
+    # speech as offensive; the non-hateful ones say nothing about offensiveness, so they are
+    # not added), reads the sentiment logits (stacked, folded back like the intents below)
+    # and scales features by their naive-Bayes log-count ratio (NBSVM; folded into the
+    # weights). Each raised OLID val macro-F1 (see training/README.md).
+    off_extra = [x for x, y in zip(hate_x, hate_y, strict=True) if y == 1] * OFFENSIVE_HATE_REPEAT
+    off_x, off_y = list(off_x) + off_extra, list(off_y) + [1] * len(off_extra)
+    w_sent = weights[:, 0:3].copy()
     for name, (tx, ty) in {
         "offensive": (off_x, off_y),
         "hate": (hate_x, hate_y),
         "irony": (irony_x, irony_y),
     }.items():
-        model = fit(featurize(fz, tx), ty, C_BINARY)
+        stack = name == "offensive" and OFFENSIVE_STACK
+        nb = OFFENSIVE_NB if name == "offensive" else 0.0
+
+        def rows(texts: Sequence[str], stack: bool = stack) -> sparse.csr_matrix:
+            x = featurize(fz, texts)
+            if not stack:
+                return x
+            return sparse.hstack([x, sparse.csr_matrix(np.asarray(x @ w_sent))], format="csr")
+
         vx, vy = datasets.tweeteval(name, "val")
-        pv = model.predict_proba(featurize(fz, vx))[:, 1]
+        x_train, x_val = rows(tx), rows(vx)
+        scale = nb_scale(x_train, ty, nb)
+        model = fit(x_train @ scale, ty, C_BINARY)
+        pv = model.predict_proba(x_val @ scale)[:, 1]
         thr = best_macro_threshold(vy, pv)
         # With the threshold chosen, the validation tweets become training data too.
-        model = fit(featurize(fz, list(tx) + list(vx)), list(ty) + list(vy), C_BINARY)
+        x_all, y_all = sparse.vstack([x_train, x_val], format="csr"), list(ty) + list(vy)
+        scale = nb_scale(x_all, y_all, nb)
+        model = fit(x_all @ scale, y_all, C_BINARY)
+        w = scale @ model.coef_[0]
         col = COLUMNS.index(name)
-        weights[:, col] = model.coef_[0]
+        weights[:, col] = w[:n_cols] + (w_sent @ w[n_cols:] if stack else 0.0)
         bias[col] = model.intercept_[0] - logit(thr)
         summary[name] = {"train": len(tx) + len(vx), "C": C_BINARY, "val_threshold_folded": thr}
+        if name == "offensive":
+            summary[name] |= {
+                "hateful_tweets_added": len(off_extra),
+                "naive_bayes_scaling": nb,
+                "stacked_on_sentiment": OFFENSIVE_STACK,
+            }
         print(f"{name} done, threshold {thr:.2f} {time.time() - started:.0f}s", flush=True)
 
     # Intents: hand-labelled brand posts (+ weak positives from keyword rules for the rare
