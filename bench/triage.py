@@ -205,6 +205,10 @@ def main() -> None:
             f"cpu {r.cpu_seconds:6.2f} s  exit {r.exit_code}  max process RSS {r.max_process_rss_mib:.0f} MiB  "
             f"peak tree RSS {r.peak_tree_rss_mib:.0f} MiB  PSS {r.peak_tree_pss_mib:.0f} MiB"
         )
+    for r in (vader, groundswell):
+        print(
+            f"{r.name:>20}: {r.cpu_seconds / r.posts * 1e6:9.1f} cpu us/post (whole process tree)"
+        )
     ratio = groundswell.posts_per_second / vader.posts_per_second
     print(f"ratio groundswell/vader: {ratio:.2f} (target >= 1.0)")
     cpu_ratio = vader.cpu_seconds / groundswell.cpu_seconds if groundswell.cpu_seconds else 0.0

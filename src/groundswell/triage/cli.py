@@ -59,6 +59,7 @@ EXIT_BAD_LINES = 3
 
 # One encoder for all lines: json.dumps with options builds a new encoder on every call.
 _encode = json.JSONEncoder(separators=(",", ":"), default=str).encode
+_decode_json = json.JSONDecoder().decode
 
 
 class UsageError(Exception):
@@ -101,7 +102,12 @@ def _parse_jsonl_line(raw: bytes, line: int, job: Job) -> Item | None:
     if not raw.strip():
         return None
     try:
-        obj = json.loads(raw)
+        # What json.loads does with bytes, minus its encoding sniffing for the usual line:
+        # one that starts with "{" and no 0 byte after it is UTF-8 by that sniffing too.
+        if raw[:1] == b"{" and raw[1:2] != b"\0":
+            obj = _decode_json(raw.decode("utf-8", "surrogatepass"))
+        else:
+            obj = json.loads(raw)
     except json.JSONDecodeError as exc:
         return Item(line, False, None, None, f"not JSON ({exc.msg} at column {exc.colno})")
     except ValueError:  # UnicodeDecodeError and other undecodable bytes

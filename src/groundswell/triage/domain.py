@@ -196,11 +196,15 @@ def _with_cues(text: str, cues: Sequence[str] | None) -> str:
 
 
 # Below this probability a signal is not worth naming in `why`.
-_WHY_MIN_PROBABILITY: Final = 0.5
-_WHY_MAX_SIGNALS: Final = 3
+WHY_MIN_PROBABILITY: Final = 0.5
+WHY_MAX_SIGNALS: Final = 3
 
 # Content signals in `why` tie order; "question" is dropped once the post is answered.
-_SIGNALS: Final = ("negative", *RISK_INTENTS, "question", "offensive", "hate")
+PRIORITY_SIGNALS: Final = ("negative", *RISK_INTENTS, "question", "offensive", "hate")
+
+
+WhyPart = tuple[str, str | None]
+"""One part of ``why``: its text and the field whose cues follow it (None for none)."""
 
 
 class PriorityRule:
@@ -214,8 +218,31 @@ class PriorityRule:
 
     def __init__(self, weights: PriorityWeights = DEFAULT_WEIGHTS) -> None:
         self.weights = weights
-        self._signal_weights = tuple(float(getattr(weights, name)) for name in _SIGNALS)
+        self._signal_weights = tuple(float(getattr(weights, name)) for name in PRIORITY_SIGNALS)
         self._log_saturation = math.log10(1.0 + weights.reach_saturation_followers)
+
+    @property
+    def signal_weights(self) -> tuple[float, ...]:
+        """The weight of each of `PRIORITY_SIGNALS`, in that order."""
+        return self._signal_weights
+
+    def amplified(self, content: float, hints: Hints) -> float:
+        """Urgency ``1 - (1 - content)^m`` with the amplifier ``m`` of ``hints``."""
+        return 1.0 - math.pow(1.0 - content, self._amplifier(hints))
+
+    def hint_parts(self, hints: Hints) -> list[WhyPart]:
+        """The parts of ``why`` that ``hints`` add after the content signals."""
+        parts: list[WhyPart] = []
+        answered = bool(hints.answered)
+        if hints.followers:
+            parts.append((f"reach {_compact_count(hints.followers)} followers", None))
+        if hints.verified:
+            parts.append(("verified", None))
+        if hints.age_hours is not None and not answered:
+            parts.append((f"waiting {hints.age_hours:.0f}h", None))
+        if answered:
+            parts.append(("answered", None))
+        return parts
 
     def _amplifier(self, hints: Hints) -> float:
         w = self.weights
@@ -254,17 +281,18 @@ class PriorityRule:
         )
         keep = 1.0
         strong: list[tuple[float, str, float]] = []
-        for name, weight, p in zip(_SIGNALS, self._signal_weights, probabilities, strict=True):
+        for name, weight, p in zip(
+            PRIORITY_SIGNALS, self._signal_weights, probabilities, strict=True
+        ):
             c = weight * p
             if c > 0.0:
                 keep *= 1.0 - (c if c < 1.0 else 1.0)
-                if collect and p >= _WHY_MIN_PROBABILITY:
+                if collect and p >= WHY_MIN_PROBABILITY:
                     strong.append((c, name, p))
         content = (1.0 - keep) * (1.0 - _clip01(self.weights.spam * get("spam", 0.0)))
-        if hints is None or content <= 0.0:
-            value = content
-        else:
-            value = 1.0 - math.pow(1.0 - content, self._amplifier(hints))
+        value = content
+        if hints is not None and content > 0.0:
+            value = self.amplified(content, hints)
         return min(100, max(0, math.floor(100.0 * value + 0.5))), strong
 
     def score(
@@ -292,31 +320,57 @@ class PriorityRule:
         cues: Mapping[str, Sequence[str]] | None = None,
     ) -> tuple[int, str]:
         """Priority and ``why``; see `prioritize`."""
+        value, parts = self.assess(
+            sentiment_label=sentiment_label,
+            sentiment_score=sentiment_score,
+            negative=negative,
+            intents=intents,
+            offensive=offensive,
+            hate=hate,
+            hints=hints,
+        )
+        return value, why_text(parts, cues)
+
+    def assess(
+        self,
+        *,
+        sentiment_label: str,
+        sentiment_score: float,
+        negative: float,
+        intents: Mapping[str, float],
+        offensive: float,
+        hate: float,
+        hints: Hints | None = None,
+    ) -> tuple[int, list[WhyPart]]:
+        """Priority and the parts of ``why`` before cues: `why_text` joins them with the
+        cues of the fields they name, so a caller can look up only those cues."""
         value, strong = self._evaluate(negative, intents, offensive, hate, hints, True)
-        parts = []
+        parts: list[WhyPart] = []
         if strong:
             if len(strong) > 1:
                 strong.sort(key=lambda t: -t[0])  # stable: ties keep the documented order
-            for _, name, p in strong[:_WHY_MAX_SIGNALS]:
-                key = "sentiment" if name == "negative" else name
-                parts.append(_with_cues(f"{name} {p:.2f}", cues.get(key) if cues else None))
+            for _, name, p in strong[:WHY_MAX_SIGNALS]:
+                parts.append((f"{name} {p:.2f}", "sentiment" if name == "negative" else name))
         else:
-            sentiment_cues = cues.get("sentiment") if cues else None
-            parts.append(_with_cues(f"{sentiment_label} {sentiment_score:.2f}", sentiment_cues))
+            parts.append((f"{sentiment_label} {sentiment_score:.2f}", "sentiment"))
         spam = intents.get("spam", 0.0)
-        if spam >= _WHY_MIN_PROBABILITY and self.weights.spam > 0:
-            parts.append(_with_cues(f"spam {spam:.2f}", cues.get("spam") if cues else None))
+        if spam >= WHY_MIN_PROBABILITY and self.weights.spam > 0:
+            parts.append((f"spam {spam:.2f}", "spam"))
         if hints is not None:
-            answered = bool(hints.answered)
-            if hints.followers:
-                parts.append(f"reach {_compact_count(hints.followers)} followers")
-            if hints.verified:
-                parts.append("verified")
-            if hints.age_hours is not None and not answered:
-                parts.append(f"waiting {hints.age_hours:.0f}h")
-            if answered:
-                parts.append("answered")
-        return value, "; ".join(parts) if len(parts) > 1 else parts[0]
+            parts.extend(self.hint_parts(hints))
+        return value, parts
+
+
+def why_text(parts: Sequence[WhyPart], cues: Mapping[str, Sequence[str]] | None) -> str:
+    """``why`` from the parts `PriorityRule.assess` made and the cues per field (see
+    `prioritize`): each part's text with up to three of its field's cues, joined by "; "."""
+    if not cues:
+        texts = [text for text, _ in parts]
+    else:
+        texts = [
+            text if field is None else _with_cues(text, cues.get(field)) for text, field in parts
+        ]
+    return "; ".join(texts) if len(texts) > 1 else texts[0]
 
 
 def priority(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,11 +26,15 @@ _MENTION = re.compile(r"@\w+")
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 _ELONGATED = re.compile(r"(\w)\1{2,}")
 _TOKEN = re.compile(
+    # Spaces are taken as part of the match and left out of the group `findall` returns: the
+    # scanner then skips them at once instead of trying every branch at each one.
+    r"\s*("
     r"[#@]?\w[\w'’]*"  # words, hashtags, handles, contractions
     r"|[:;=8][-o*']?[)(\]\[dDpP/\\|*3]"  # western emoticons
     r"|<3"
     r"|[!?]"
-    r"|[^\w\s]",  # any other symbol, one at a time (emoji included)
+    r"|[^\w\s]"  # any other symbol, one at a time (emoji included)
+    r")",
 )
 _NEGATORS = frozenset(
     {
@@ -168,19 +172,65 @@ def normalize(text: str) -> str:
     ``@handle`` becomes ``@user`` and links become ``httpurl`` so that the model learns the
     pattern, not the account; "soooo" becomes "soo" so elongated words share a feature.
     """
+    text = _NUMBER.sub("0", _lower_links_handles(text))
+    # A function, not the template r"\1\1": Python 3.11 parses a template in Python on every
+    # call, which costs more than the scan itself.
+    return _ELONGATED.sub(_two_of, text)
+
+
+def _lower_links_handles(text: str) -> str:
+    """The first steps of `normalize`: links, handles, lower case."""
     # The substring tests are much cheaper than a regex scan and most posts have no link.
     if "http" in text or "www." in text:
         text = _URL.sub(" httpurl ", text)
     if "@" in text:
         text = _MENTION.sub(" @user ", text)
-    text = text.lower()
-    text = _NUMBER.sub("0", text)
-    return _ELONGATED.sub(r"\1\1", text)
+    return text.lower()
+
+
+def _two_of(match: re.Match[str]) -> str:
+    return match.group(1) * 2
+
+
+# No code point below this one is a decimal digit (``\d``) except ASCII 0-9.
+_FIRST_OTHER_DIGIT = 0x660
+
+
+def normalize_batch(texts: Sequence[str]) -> list[str]:
+    """`normalize` of every text. One numpy pass over the batch finds the texts that can
+    hold a number (a digit) or an elongation (a character three times in a row); only
+    those pay for the regular expressions that rewrite them."""
+    heads = [_lower_links_handles(t) for t in texts]
+    if not heads:
+        return heads
+    # One code point per character; a lone surrogate (valid JSON "\\ud800") passes as is.
+    cps = np.frombuffer("\0".join(heads).encode("utf-32-le", "surrogatepass"), np.uint32)
+    sizes = np.fromiter(map(len, heads), np.int64, len(heads)) + 1
+    owner = np.repeat(np.arange(len(heads)), sizes)[: len(cps)]
+    digit = ((cps >= 0x30) & (cps <= 0x39)) | (cps >= _FIRST_OTHER_DIGIT)
+    has_digit = np.zeros(len(heads), dtype=bool)
+    has_digit[owner[digit]] = True
+    # A triple that a 0 separator joins is a false alarm, never a miss: every real one
+    # lies inside its text. Replacing numbers never makes a new triple.
+    triple = np.flatnonzero((cps[:-2] == cps[1:-1]) & (cps[1:-1] == cps[2:]))
+    has_triple = np.zeros(len(heads), dtype=bool)
+    has_triple[owner[triple]] = True
+    number, elongated, two_of = _NUMBER.sub, _ELONGATED.sub, _two_of
+    out = []
+    for head, digits, triples in zip(heads, has_digit.tolist(), has_triple.tolist(), strict=True):
+        if digits:
+            head = number("0", head)
+        out.append(elongated(two_of, head) if triples else head)
+    return out
 
 
 def tokenize(text: str) -> list[str]:
     """Tokens of the normalized text; apostrophes are dropped first ("don't" -> "dont")."""
-    return _TOKEN.findall(normalize(text).replace("'", "").replace("’", ""))
+    return _tokens_of_normalized(normalize(text))
+
+
+def _tokens_of_normalized(text: str) -> list[str]:
+    return _TOKEN.findall(text.replace("'", "").replace("’", ""))
 
 
 N_DENSE = 8
@@ -204,16 +254,22 @@ def analyze(
     positive and negative valences (sign flipped under negation), the extreme valences, the
     last valence seen, and the count of "!".
     """
-    toks = tokenize(text)
+    return analyze_tokens(tokenize(text), lexicon, dense, spelled)
+
+
+def analyze_tokens(
+    toks: list[str], lexicon: Mapping[str, float], dense: list[float], spelled: list[str]
+) -> tuple[list[str], list[str]]:
+    """`analyze` of a text already tokenized by `tokenize`."""
     readable: list[str] = []
     other: list[str] = []
     keep = readable.append
     hide = other.append
     negated = False
-    lex = lexicon.get
+    # The shipped model set has no lexicon: then no token needs a lookup.
+    lex = lexicon.get if lexicon else None
     # Module constants bound to locals: this loop runs for every token of every post.
     quiet, clause_end, shown_marks, negators = _QUIET, _CLAUSE_END, _SHOWN_MARKS, _NEGATORS
-    valence_tokens = _VALENCE_TOKENS
     spell = spelled.append
     for tok in toks:
         if tok in clause_end:
@@ -222,27 +278,15 @@ def analyze(
                 dense[7] += 1.0
             (keep if tok in shown_marks else hide)(tok)
             continue
-        val = lex(tok)
         if negated:
             (hide if tok in quiet else keep)("¬" + tok)
-            if val is not None:
-                val = -0.75 * val
+            if lex is not None and (val := lex(tok)) is not None:
+                _add_valence(-0.75 * val, dense, hide)
         else:
             (hide if tok in quiet else keep)(tok)
             negated = tok in negators
-        if val is not None:
-            # A shared feature per valence step lets the model use lexicon words that are
-            # rare or absent in its training tweets.
-            hide(valence_tokens[round(val) + 4])
-            if val > 0:
-                dense[0] += val
-                dense[2] += 1.0
-            else:
-                dense[1] -= val
-                dense[3] += 1.0
-            dense[4] = max(dense[4], val)
-            dense[5] = min(dense[5], val)
-            dense[6] = val
+            if lex is not None and (val := lex(tok)) is not None:
+                _add_valence(val, dense, hide)
         size = len(tok)
         if size > 6 and tok[0] != "#":
             hide("~" + tok[:6])
@@ -251,10 +295,26 @@ def analyze(
             spell(tok)
     prev = "<s>"
     for tok in toks:
-        (hide if prev in quiet or tok in quiet else keep)(prev + " " + tok)
+        (hide if prev in quiet or tok in quiet else keep)(f"{prev} {tok}")
         prev = tok
-    hide(prev + " </s>")
+    hide(f"{prev} </s>")
     return readable, other
+
+
+def _add_valence(val: float, dense: list[float], hide: Callable[[str], None]) -> None:
+    """Count a lexicon word of valence ``val`` (already flipped under negation)."""
+    # A shared feature per valence step lets the model use lexicon words that are rare or
+    # absent in its training tweets.
+    hide(_VALENCE_TOKENS[round(val) + 4])
+    if val > 0:
+        dense[0] += val
+        dense[2] += 1.0
+    else:
+        dense[1] -= val
+        dense[3] += 1.0
+    dense[4] = max(dense[4], val)
+    dense[5] = min(dense[5], val)
+    dense[6] = val
 
 
 @dataclass(frozen=True)
@@ -294,30 +354,39 @@ class Featurizer:
         crc = zlib.crc32
         n = len(texts)
         tokens: list[str] = []
-        lengths = np.empty(n, dtype=np.int64)
-        shown = np.empty(n, dtype=np.int64)
-        n_spelled = np.empty(n, dtype=np.int64)
+        # Per-text counts gathered in lists: numpy item assignment costs more than appending.
+        lengths_list: list[int] = []
+        shown_list: list[int] = []
+        spelled_list: list[int] = []
+        dense_rows: list[list[float]] = []
         spelled: list[str] = []
-        dense = np.zeros((n, N_DENSE), dtype=np.float64)
         lexicon = self.lexicon
-        for i, text in enumerate(texts):
+        extend = tokens.extend
+        for text in normalize_batch(texts):
             row = [0.0] * N_DENSE
             before = len(spelled)
-            readable, other = analyze(text, lexicon, row, spelled)
-            n_spelled[i] = len(spelled) - before
-            dense[i] = row
-            shown[i] = len(readable)
-            lengths[i] = len(readable) + len(other)
-            tokens.extend(readable)
-            tokens.extend(other)
-        hashes = np.array(list(map(crc, map(str.encode, tokens))), dtype=np.int64)
+            readable, other = analyze_tokens(_tokens_of_normalized(text), lexicon, row, spelled)
+            spelled_list.append(len(spelled) - before)
+            dense_rows.append(row)
+            shown_list.append(len(readable))
+            lengths_list.append(len(readable) + len(other))
+            extend(readable)
+            extend(other)
+        lengths = np.array(lengths_list, dtype=np.int64)
+        shown = np.array(shown_list, dtype=np.int64)
+        n_spelled = np.array(spelled_list, dtype=np.int64)
+        dense = np.array(dense_rows, dtype=np.float64).reshape(n, N_DENSE)
+        try:
+            hashes = np.fromiter(map(crc, map(str.encode, tokens)), np.int64, len(tokens))
+        except UnicodeEncodeError:  # a lone surrogate ("\\ud800" in JSON): hash its bytes too
+            hashes = np.array([crc(t.encode("utf-8", "surrogatepass")) for t in tokens], np.int64)
         hashes &= mask
         char_rows, char_hashes = _char_ngrams(spelled, n_spelled, mask)
         rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
         # Character n-grams come after the token features, so a column that both produce in
         # one row keeps a token as its source.
         keys = np.concatenate([(rows << bits) | hashes, (char_rows << bits) | char_hashes])
-        uniq, first, counts = np.unique(keys, return_index=True, return_counts=True)
+        uniq, first, counts = _unique_first(keys, bits + max(n, 1).bit_length())
         cols = (uniq & mask).astype(np.int32)
         urows = uniq >> bits
         data = (1.0 + np.log(counts)).astype(np.float32)
@@ -357,6 +426,28 @@ class Featurizer:
         )
 
 
+def _unique_first(
+    keys: npt.NDArray[np.int64], key_bits: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """``np.unique(keys, return_index=True, return_counts=True)`` for keys below
+    ``2**key_bits``: each key is packed with its position and the packed values sorted,
+    which is faster than the stable argsort ``np.unique`` needs for first positions."""
+    size = len(keys)
+    index_bits = max(size, 1).bit_length()
+    if not size or key_bits + index_bits > 63:
+        return np.unique(keys, return_index=True, return_counts=True)
+    packed = (keys << index_bits) | np.arange(size, dtype=np.int64)
+    packed.sort()
+    sorted_keys = packed >> index_bits
+    starts = np.empty(size, dtype=bool)
+    starts[0] = True
+    np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=starts[1:])
+    at = np.flatnonzero(starts)
+    first = packed[at] & ((1 << index_bits) - 1)
+    counts = np.diff(np.append(at, size))
+    return sorted_keys[at], first, counts
+
+
 _DENSE_SCALE = np.array([4.0, 4.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0])
 
 
@@ -373,9 +464,9 @@ def _char_ngrams(
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
     # Each padded word is followed by a 0 code point; a window containing one is dropped.
-    joined = "".join([" " + w + " \0" for w in words])
+    joined = " " + " \0 ".join(words) + " \0"
     cps = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    word_len = np.fromiter((len(w) + 3 for w in words), dtype=np.int64, count=len(words))
+    word_len = np.fromiter(map(len, words), dtype=np.int64, count=len(words)) + 3
     word_row = np.repeat(np.arange(len(per_row), dtype=np.int64), per_row)
     pos_row = np.repeat(word_row, word_len)
     m = len(cps) - 3

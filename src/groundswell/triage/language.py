@@ -28,38 +28,32 @@ _HASH_MULT = np.uint64(0x9E3779B97F4A7C15)
 
 
 @dataclass(frozen=True)
-class LanguageModel:
-    """Naive Bayes parameters. Features (byte strings of 1..MAX_ORDER bytes, none containing
-    a 0 byte) are stored as big-endian integers in an open-addressing hash table ``slots``
-    (-1 = empty) with their row ``slot_ids`` into ``ptc`` (features x languages,
-    log-probabilities); ``pc`` holds the language priors. Keys of different lengths never
-    collide because every key's leading byte is non-zero."""
+class _FeatureTable:
+    """The features of one length, ``order`` bytes, as big-endian integers in an
+    open-addressing hash table ``keys`` (-1 = empty) with their rows ``ids`` into ``ptc``.
+    Kept per length, so each table stays small enough for the CPU's cache."""
 
-    languages: tuple[str, ...]
-    slots: npt.NDArray[np.int64]
-    slot_ids: npt.NDArray[np.int64]
-    slot_bits: int
+    order: int
+    keys: npt.NDArray[np.int64]
+    ids: npt.NDArray[np.int32]
+    bits: int
     max_probe: int
-    ptc: npt.NDArray[np.float32]
-    pc: npt.NDArray[np.float32]
-    min_letters: int
-    min_confidence: float
 
     @classmethod
-    def from_arrays(cls, arrays: dict[str, npt.NDArray[np.generic]]) -> LanguageModel:
-        """Build from the arrays of ``language.npz`` (see ``training/extract_language.py``)."""
-        keys = np.concatenate([np.asarray(arrays[f"keys{n}"], np.int64) for n in range(7)])
-        ids = np.concatenate([np.asarray(arrays[f"ids{n}"], np.int64) for n in range(7)])
-        slot_bits = max(int(len(keys) * 6).bit_length(), 4)
-        slots = np.full(1 << slot_bits, -1, dtype=np.int64)
-        slot_ids = np.zeros(1 << slot_bits, dtype=np.int64)
+    def build(
+        cls, order: int, keys: npt.NDArray[np.int64], ids: npt.NDArray[np.int64]
+    ) -> _FeatureTable:
+        # About 4 slots per key: most absent keys end at their first, empty, slot.
+        bits = max(int(len(keys) * 4).bit_length(), 4)
+        slots = np.full(1 << bits, -1, dtype=np.int64)
+        slot_ids = np.zeros(1 << bits, dtype=np.int32)
         pending = np.arange(len(keys))
-        home = _slot(keys, slot_bits)
+        home = _slot(keys, bits)
         probe = 0
         # Linear probing, inserted in rounds: each round places, for every still-empty slot,
         # one of the keys that want it; the rest move on to the next slot.
         while len(pending):
-            want = (home[pending] + probe) & ((1 << slot_bits) - 1)
+            want = (home[pending] + probe) & ((1 << bits) - 1)
             free = slots[want] == -1
             cand, first = np.unique(want[free], return_index=True)
             chosen = pending[free][first]
@@ -70,12 +64,62 @@ class LanguageModel:
             pending = pending[~placed[pending]]
             if len(pending):
                 probe += 1
+        return cls(order, slots, slot_ids, bits, probe)
+
+    def lookup(
+        self, key: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int32]]:
+        """Indices into ``key`` of the keys found in the table, and their feature rows."""
+        mask = (1 << self.bits) - 1
+        slot = _slot(key, self.bits)
+        stored = self.keys[slot]
+        hit = stored == key
+        found_at = [np.flatnonzero(hit)]
+        found_ids = [self.ids[slot[found_at[0]]]]
+        # A key is absent once its probe reaches an empty slot.
+        pending = np.flatnonzero(~hit & (stored != -1))
+        slot = slot[pending]
+        for _probe in range(self.max_probe):
+            if not len(pending):
+                break
+            slot = (slot + 1) & mask
+            stored = self.keys[slot]
+            hit = stored == key[pending]
+            found_at.append(pending[hit])
+            found_ids.append(self.ids[slot[hit]])
+            keep = ~hit & (stored != -1)
+            pending, slot = pending[keep], slot[keep]
+        return np.concatenate(found_at), np.concatenate(found_ids)
+
+
+@dataclass(frozen=True)
+class LanguageModel:
+    """Naive Bayes parameters. Features (byte strings of 1..MAX_ORDER bytes, none containing
+    a 0 byte) sit in one `_FeatureTable` per length, longest first, with their rows into
+    ``ptc`` (features x languages, log-probabilities); ``pc`` holds the language priors.
+    A key's leading byte is never zero, which tells real keys from windows that run past
+    the start of a text."""
+
+    languages: tuple[str, ...]
+    tables: tuple[_FeatureTable, ...]
+    ptc: npt.NDArray[np.float32]
+    pc: npt.NDArray[np.float32]
+    min_letters: int
+    min_confidence: float
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, npt.NDArray[np.generic]]) -> LanguageModel:
+        """Build from the arrays of ``language.npz`` (see ``training/extract_language.py``):
+        ``keys{n}``/``ids{n}`` hold the features of ``n`` bytes."""
+        tables = []
+        for order in range(MAX_ORDER, 0, -1):
+            keys = np.asarray(arrays[f"keys{order}"], np.int64)
+            if len(keys):
+                ids = np.asarray(arrays[f"ids{order}"], np.int64)
+                tables.append(_FeatureTable.build(order, keys, ids))
         return cls(
             languages=tuple(str(x) for x in arrays["languages"]),
-            slots=slots,
-            slot_ids=slot_ids,
-            slot_bits=slot_bits,
-            max_probe=probe,
+            tables=tuple(tables),
             ptc=np.asarray(arrays["ptc"], dtype=np.float32),
             pc=np.asarray(arrays["pc"], dtype=np.float32),
             min_letters=int(arrays["min_letters"]),
@@ -103,17 +147,28 @@ class LanguageModel:
         lower = buf | 0x20
         is_letter = ((lower >= 0x61) & (lower <= 0x7A)) | ((buf >= 0xC0) & (buf < 0xF0))
         letters = np.bincount(doc, weights=is_letter, minlength=n)
-        best = np.full(len(buf), -1, dtype=np.int64)
+        del lower, is_letter
         # Big-endian key of the n-gram of each length ending at each position, built from the
         # one a byte shorter. A window that reaches past a text's start contains a 0 byte, so
         # its key is smaller than any real key of that length (features have no 0 byte).
-        key = np.zeros(len(buf), dtype=np.int64)
-        for _order in range(1, MAX_ORDER + 1):
+        keys_by_order = {}
+        key = buf
+        for order in range(2, MAX_ORDER + 1):
             shifted = np.zeros(len(buf), dtype=np.int64)
             shifted[1:] = key[:-1]
             key = (shifted << 8) | buf
-            hit_pos, hit_ids = self._lookup(key)
-            best[hit_pos] = hit_ids
+            keys_by_order[order] = key
+        keys_by_order[1] = buf
+        # At every byte, the longest model feature that ends there counts (what py3langid's
+        # automaton outputs): look for the longest first, then only where none was found.
+        best = np.full(len(buf), -1, dtype=np.int64)
+        remaining = np.arange(len(buf))
+        for table in self.tables:
+            at, ids = table.lookup(keys_by_order[table.order][remaining])
+            best[remaining[at]] = ids
+            missing = np.ones(len(remaining), dtype=bool)
+            missing[at] = False
+            remaining = remaining[missing]
         found = best >= 0
         rows = doc[found]
         feats = best[found]
@@ -135,32 +190,10 @@ class LanguageModel:
         top = scores.argmax(axis=1)
         conf = scores[np.arange(n), top].astype(np.float32)
         no_feature = np.bincount(rows, minlength=n) == 0
-        del lower
         conf[no_feature | (letters == 0)] = 0.0
         unsure = (letters < self.min_letters) | (conf < self.min_confidence) | no_feature
         langs = [UNDETERMINED if unsure[i] else self.languages[top[i]] for i in range(n)]
         return langs, conf
-
-    def _lookup(
-        self, key: npt.NDArray[np.int64]
-    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-        """Positions of ``key`` found in the table and their feature rows."""
-        mask = (1 << self.slot_bits) - 1
-        home = _slot(key, self.slot_bits)
-        pending = np.arange(len(key))
-        found_pos: list[npt.NDArray[np.int64]] = []
-        found_ids: list[npt.NDArray[np.int64]] = []
-        for probe in range(self.max_probe + 1):
-            slot = (home[pending] + probe) & mask
-            stored = self.slots[slot]
-            hit = stored == key[pending]
-            found_pos.append(pending[hit])
-            found_ids.append(self.slot_ids[slot[hit]])
-            # A key is absent once its probe reaches an empty slot.
-            pending = pending[~hit & (stored != -1)]
-            if not len(pending):
-                break
-        return np.concatenate(found_pos), np.concatenate(found_ids)
 
 
 def _slot(keys: npt.NDArray[np.int64], bits: int) -> npt.NDArray[np.int64]:

@@ -1,8 +1,9 @@
 """The triage model sets: shipped linear heads over one shared featurizer, plus language id.
 
 ``load_model_set()`` reads package files only (``groundswell/models/``) with numpy, never
-pickle and never the network. A loaded :class:`ModelSet` is immutable, so ``predict`` may be
-called from several threads at once. Training lives in ``training/`` (see its README).
+pickle and never the network. A loaded :class:`ModelSet` is immutable, so ``predict`` and
+``predict_lazy`` may be called from several threads at once. Training lives in ``training/``
+(see its README).
 """
 
 from __future__ import annotations
@@ -10,16 +11,16 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
-from typing import Any
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 
 from groundswell.triage._model_embeddings import EmbeddingsMissing, SentenceEncoder
 from groundswell.triage.domain import EMOTION_LABELS, INTENT_LABELS, SENTIMENT_LABELS
-from groundswell.triage.features import FEATURE_VERSION, Featurizer
+from groundswell.triage.features import FEATURE_VERSION, Features, Featurizer
 from groundswell.triage.language import LanguageModel
 
 # The label sets live in the pure domain module; imported here so both agree by construction.
@@ -147,8 +148,16 @@ class ModelSet:
         bigrams not made of stop words only) are cues; fields without a positive push are
         left out.
         """
+        raw, finder = self.predict_lazy(texts)
+        if not explain:
+            return raw
+        return replace(raw, cues=finder.find_all())
+
+    def predict_lazy(self, texts: Sequence[str]) -> tuple[RawPredictions, CueFinder]:
+        """`predict` without cues, plus a `CueFinder` that names the cues of chosen
+        (text, field) pairs afterwards: a caller that shows only some fields' cues (the
+        ``why`` of the priority) pays only for those. Same cues as ``predict``'s."""
         texts = list(texts)
-        n = len(texts)
         languages, lang_conf = self._language.identify(texts)
         feats = self._featurizer.featurize(texts)
         logits = np.asarray(feats.matrix @ self._weights, dtype=np.float32) + self._bias
@@ -162,10 +171,7 @@ class ModelSet:
         offensive = np.ascontiguousarray(rest[:, 0])
         hate = np.ascontiguousarray(rest[:, 1])
         irony = np.ascontiguousarray(rest[:, 2])
-        cues = None
-        if explain:
-            cues = self._cues(feats, n, sentiment, intents, emotion, offensive, hate, irony)
-        return RawPredictions(
+        raw = RawPredictions(
             language=languages,
             language_confidence=lang_conf,
             sentiment=sentiment,
@@ -174,65 +180,110 @@ class ModelSet:
             offensive=offensive,
             hate=hate,
             irony=irony,
-            cues=cues,
+            cues=None,
         )
+        return raw, CueFinder(self, feats, raw)
 
-    def _cues(
-        self,
-        feats: Any,
-        n: int,
-        sentiment: npt.NDArray[np.float32],
-        intents: npt.NDArray[np.float32],
-        emotion: npt.NDArray[np.float32],
-        offensive: npt.NDArray[np.float32],
-        hate: npt.NDArray[np.float32],
-        irony: npt.NDArray[np.float32],
+
+class CueFinder:
+    """The cues of one predicted batch, found on request (see `ModelSet.predict`).
+
+    A field of a text has cues only when it is *eligible*: ``sentiment`` when its top class
+    is not neutral (the cues are that class's), ``emotion`` when its top class has at least
+    the cue threshold, ``offensive``/``hate`` at or over the cue threshold, an intent at or
+    over its own threshold. Immutable; safe to share between threads.
+    """
+
+    FIELDS: Final = ("sentiment", "emotion", "offensive", "hate", *INTENT_LABELS)
+    _INDEX: Final = {name: i for i, name in enumerate(FIELDS)}
+
+    def __init__(self, model_set: ModelSet, feats: Features, raw: RawPredictions) -> None:
+        self._weights = model_set._weights
+        self._feats = feats
+        n = len(raw.language)
+        threshold = model_set._cue_threshold
+        sent_top = raw.sentiment.argmax(axis=1)
+        emo_top = raw.emotion.argmax(axis=1)
+        # Row f: which texts field FIELDS[f] is eligible for, and its weight column for each.
+        self._eligible = np.concatenate(
+            [
+                (sent_top != 1)[None],
+                (raw.emotion[np.arange(n), emo_top] >= threshold)[None],
+                (raw.offensive >= threshold)[None],
+                (raw.hate >= threshold)[None],
+                (raw.intents >= model_set._thresholds).T,
+            ]
+        )
+        self._columns = np.concatenate(
+            [
+                (sent_top + _SENT.start)[None],
+                (emo_top + _EMO.start)[None],
+                np.full((1, n), _OFF),
+                np.full((1, n), _HATE),
+                np.repeat(np.arange(_INTENT.start, _INTENT.stop)[:, None], n, axis=1),
+            ]
+        ).astype(np.int64)
+        self._n = n
+
+    def find_all(self) -> list[dict[str, list[str]]]:
+        """The cues of every eligible field of every text (``predict``'s ``cues``)."""
+        fields, rows = np.nonzero(self._eligible)
+        return self._find(rows, fields)
+
+    def find(self, rows: Sequence[int], names: Sequence[str]) -> list[dict[str, list[str]]]:
+        """Cues of the pairs (text ``rows[k]``, field ``names[k]``) that are eligible, one
+        dict per text of the batch (empty where nothing was asked or found). Ask each pair
+        once."""
+        if len(rows) != len(names):
+            raise ValueError(f"{len(rows)} rows for {len(names)} field names")
+        index = self._INDEX
+        fields = np.array([index[name] for name in names], dtype=np.int64)
+        row_array = np.array(rows, dtype=np.int64)
+        ok = self._eligible[fields, row_array]
+        return self._find(row_array[ok], fields[ok])
+
+    def _find(
+        self, rows: npt.NDArray[np.int64], fields: npt.NDArray[np.int64]
     ) -> list[dict[str, list[str]]]:
-        cues: list[dict[str, list[str]]] = [{} for _ in range(n)]
-        rows_all = np.arange(n)
-        sent_top = sentiment.argmax(axis=1)
-        emo_top = emotion.argmax(axis=1)
-        fields: list[tuple[str, npt.NDArray[np.int64], npt.NDArray[np.int64]]] = []
-        keep = sent_top != 1
-        fields.append(("sentiment", rows_all[keep], sent_top[keep] + _SENT.start))
-        keep = emotion[rows_all, emo_top] >= self._cue_threshold
-        fields.append(("emotion", rows_all[keep], emo_top[keep] + _EMO.start))
-        for name, col, prob, thr in (
-            ("offensive", _OFF, offensive, self._cue_threshold),
-            ("hate", _HATE, hate, self._cue_threshold),
-        ):
-            rows = np.flatnonzero(prob >= thr)
-            fields.append((name, rows, np.full(len(rows), col)))
-        over = intents >= self._thresholds
-        for j, label in enumerate(INTENT_LABELS):
-            rows = np.flatnonzero(over[:, j])
-            fields.append((label, rows, np.full(len(rows), _INTENT.start + j)))
+        cues: list[dict[str, list[str]]] = [{} for _ in range(self._n)]
+        if not len(rows):
+            return cues
+        feats = self._feats
         hashed = feats.hashed
         indptr = hashed.indptr
-        for name, rows, cols in fields:
-            if not len(rows):
-                continue
-            counts = indptr[rows + 1] - indptr[rows]
-            # Stored entries of the selected rows, row after row.
-            ends = np.cumsum(counts)
-            entry = np.arange(ends[-1]) + np.repeat(indptr[rows] - (ends - counts), counts)
-            owner = np.repeat(np.arange(len(rows)), counts)
-            col_of = np.repeat(cols, counts)
-            # Features a person cannot read (stop words, character n-grams...) never
-            # become cues, though they count in the output.
-            readable = feats.readable[entry]
-            entry, owner, col_of = entry[readable], owner[readable], col_of[readable]
-            contrib = hashed.data[entry] * self._weights[hashed.indices[entry], col_of]
-            order = np.lexsort((-contrib, owner))
-            owner_sorted = owner[order]
-            starts = np.searchsorted(owner_sorted, np.arange(len(rows)))
-            rank = np.arange(len(order)) - starts[owner_sorted]
-            pick = order[(rank < _MAX_CUES) & (contrib[order] > 0)]
-            tokens = feats.tokens
-            for row, tok in zip(
-                rows[owner[pick]].tolist(), feats.source[entry[pick]].tolist(), strict=True
-            ):
-                cues[row].setdefault(name, []).append(_display(tokens[tok]))
+        counts = indptr[rows + 1] - indptr[rows]
+        # Stored entries of the selected texts, pair after pair.
+        ends = np.cumsum(counts)
+        entry = np.arange(ends[-1]) + np.repeat(indptr[rows] - (ends - counts), counts)
+        owner = np.repeat(np.arange(len(rows), dtype=np.int64), counts)
+        col_of = np.repeat(self._columns[fields, rows], counts)
+        # Features a person cannot read (stop words, character n-grams...) never become
+        # cues, though they count in the output.
+        readable = feats.readable[entry]
+        entry, owner, col_of = entry[readable], owner[readable], col_of[readable]
+        contrib = hashed.data[entry] * self._weights[hashed.indices[entry], col_of]
+        # Only a positive push is a cue. Dropping the others before the (stable) sort
+        # leaves the top entries of each pair, ties included, as they were.
+        positive = contrib > 0
+        entry, owner, contrib = entry[positive], owner[positive], contrib[positive]
+        # Pair first, then strongest push first, ties in entry order: one stable sort of
+        # an integer key (a positive float's bits order like the float).
+        key = (owner << 31) | (0x7FFFFFFF - contrib.view(np.int32)).astype(np.int64)
+        order = np.argsort(key, kind="stable")
+        owner_sorted = owner[order]
+        starts = np.searchsorted(owner_sorted, np.arange(len(rows)))
+        rank = np.arange(len(order)) - starts[owner_sorted]
+        # Sorted by pair, then strongest push first.
+        pick = order[rank < _MAX_CUES]
+        tokens = feats.tokens
+        shown = [_display(tokens[t]) for t in feats.source[entry[pick]].tolist()]
+        ends = np.cumsum(np.bincount(owner[pick], minlength=len(rows))).tolist()
+        names = self.FIELDS
+        start = 0
+        for row, field, end in zip(rows.tolist(), fields.tolist(), ends, strict=True):
+            if end > start:
+                cues[row][names[field]] = shown[start:end]
+                start = end
         return cues
 
 
@@ -240,6 +291,8 @@ def _display(token: str) -> str:
     """Readable form of a feature string (negation mark and sentence marks spelled out)."""
     if token.startswith("¬"):
         return "not " + token[1:]
+    if "<" not in token:  # no sentence mark (always so for readable features)
+        return token
     return token.replace("<s> ", "").replace(" </s>", "")
 
 

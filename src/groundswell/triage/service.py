@@ -1,8 +1,11 @@
 """The batch triage use case: shipped models + personal-data recognizers + the priority rule.
 
 `triage(texts)` is what other rooms call. `analyse_batch` is the shared, vectorized core; the
-CLI turns its columns straight into JSON lines (`records`), skipping the per-post Pydantic
-objects that `triage` builds.
+CLI turns its columns straight into JSON lines (`json_lines`, the bytes of `records` dumped),
+skipping the per-post Pydantic objects that `triage` builds. The batch keeps per-post Python
+work small: the priority rule runs in numpy (`assess_batch`, same arithmetic as
+`PriorityRule.assess`), cues are looked up only for the fields ``why`` names, and
+probabilities take their JSON text from a table.
 
 Thread-safe: nothing here is mutable after import; model sets load once behind their own lock
 (`load_model_set`) and their ``predict`` is thread-safe by contract.
@@ -11,25 +14,32 @@ Thread-safe: nothing here is mutable after import; model sets load once behind t
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from json.encoder import encode_basestring_ascii
 
 import numpy as np
+import numpy.typing as npt
 
 from groundswell.kernel.errors import InvalidInput
 from groundswell.kernel.settings import get_settings
 from groundswell.triage.domain import (
     EMOTION_LABELS,
     INTENT_LABELS,
+    PRIORITY_SIGNALS,
     SENTIMENT_LABELS,
+    WHY_MAX_SIGNALS,
+    WHY_MIN_PROBABILITY,
     Hints,
     PriorityRule,
     PriorityWeights,
     Sentiment,
     SentimentLabel,
     Triage,
+    WhyPart,
     weights_with_overrides,
+    why_text,
 )
 from groundswell.triage.models import ModelSet, load_model_set
 from groundswell.triage.recognizers import PersonalDataSpan, find_personal_data
@@ -37,6 +47,10 @@ from groundswell.triage.recognizers import PersonalDataSpan, find_personal_data
 # Probabilities are reported with 4 decimals: finer digits are noise for a linear model and
 # only make every output line longer.
 DECIMALS = 4
+_SCALE = 10.0**DECIMALS
+# The JSON text of every probability k / 10**DECIMALS, so that output lines take each one's
+# text from this table instead of formatting floats one by one.
+_PROBABILITY_JSON = np.array([repr(k / _SCALE) for k in range(10**DECIMALS + 1)], dtype=object)
 
 
 def configured_weights() -> PriorityWeights:
@@ -60,7 +74,7 @@ class BatchColumns:
     language_confidence: list[float]
     sentiment_label: list[SentimentLabel]
     sentiment: list[list[float]]
-    intents: list[dict[str, float]]
+    intent_scores: list[list[float]]  # in INTENT_LABELS order
     labels: list[list[str]]
     emotion: list[list[float]]
     offensive: list[float]
@@ -69,6 +83,14 @@ class BatchColumns:
     personal_data: list[list[PersonalDataSpan]]
     priority: list[int]
     why: list[str]
+    # JSON text of the row's probabilities in output order (3 sentiment scores, intents,
+    # emotion, offensive, hate): what `json_lines` writes.
+    probability_json: list[list[str]]
+
+    @cached_property
+    def intents(self) -> list[dict[str, float]]:
+        """``intent_scores`` as one mapping per row (built on first use: the CLI needs none)."""
+        return [dict(zip(INTENT_LABELS, row, strict=True)) for row in self.intent_scores]
 
 
 def _labels_over_thresholds(intents: np.ndarray, thresholds: np.ndarray) -> list[list[str]]:
@@ -77,6 +99,90 @@ def _labels_over_thresholds(intents: np.ndarray, thresholds: np.ndarray) -> list
     for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
         labels[r].append(INTENT_LABELS[c])
     return labels
+
+
+_SENTIMENT_COLUMNS = slice(0, len(SENTIMENT_LABELS))
+_INTENT_COLUMNS = slice(_SENTIMENT_COLUMNS.stop, _SENTIMENT_COLUMNS.stop + len(INTENT_LABELS))
+_EMOTION_COLUMNS = slice(_INTENT_COLUMNS.stop, _INTENT_COLUMNS.stop + len(EMOTION_LABELS))
+_OFFENSIVE_COLUMN = _EMOTION_COLUMNS.stop
+_HATE_COLUMN = _OFFENSIVE_COLUMN + 1
+
+
+def _column(name: str) -> int:
+    if name in SENTIMENT_LABELS:
+        return SENTIMENT_LABELS.index(name)
+    if name in INTENT_LABELS:
+        return _INTENT_COLUMNS.start + INTENT_LABELS.index(name)
+    return {"offensive": _OFFENSIVE_COLUMN, "hate": _HATE_COLUMN}[name]
+
+
+_SIGNAL_COLUMNS = [_column(name) for name in PRIORITY_SIGNALS]
+_QUESTION_SIGNAL = PRIORITY_SIGNALS.index("question")
+_SPAM_COLUMN = _column("spam")
+# Each probability k / 10**DECIMALS written with two decimals, as `why` shows it.
+_TWO_DECIMALS = [f"{k / _SCALE:.2f}" for k in range(10**DECIMALS + 1)]
+
+
+def assess_batch(
+    rule: PriorityRule,
+    units: npt.NDArray[np.float64],
+    sentiment_label: Sequence[str],
+    label_index: Sequence[int],
+    hints: Sequence[Hints | None] | None,
+) -> tuple[list[int], list[list[WhyPart]]]:
+    """`PriorityRule.assess` for a whole batch, with numpy: the same arithmetic in the same
+    order, so the same priorities and ``why`` parts (the tests compare them).
+
+    ``units`` holds the rounded probabilities (as in `analyse_batch`) in whole units of
+    10**-DECIMALS, one row per post; ``label_index[i]`` is the column of the winning
+    sentiment ``sentiment_label[i]``.
+    """
+    n = len(units)
+    probabilities = units[:, _SIGNAL_COLUMNS] / _SCALE
+    answered = np.array([h is not None and bool(h.answered) for h in hints or ()], dtype=bool)
+    if answered.any():
+        probabilities[answered, _QUESTION_SIGNAL] = 0.0
+    contributions = probabilities * np.array(rule.signal_weights)
+    keep = np.ones(n)
+    for c in contributions.T:
+        keep = np.where(c > 0.0, keep * (1.0 - np.minimum(c, 1.0)), keep)
+    spam = units[:, _SPAM_COLUMN] / _SCALE
+    urgency = (1.0 - keep) * (1.0 - np.clip(rule.weights.spam * spam, 0.0, 1.0))
+    if hints is not None:
+        for i in np.flatnonzero(urgency > 0.0).tolist():
+            if (hint := hints[i]) is not None:
+                urgency[i] = rule.amplified(float(urgency[i]), hint)
+    priority = np.clip(np.floor(100.0 * urgency + 0.5), 0, 100).astype(np.int64).tolist()
+    # Strong signals, strongest contribution first (ties in signal order), at most three.
+    strong = (contributions > 0.0) & (probabilities >= WHY_MIN_PROBABILITY)
+    order = np.argsort(np.where(strong, -contributions, np.inf), axis=1, kind="stable")
+    shown = np.minimum(strong.sum(axis=1), WHY_MAX_SIGNALS).tolist()
+    show_spam = (spam >= WHY_MIN_PROBABILITY).tolist() if rule.weights.spam > 0 else [False] * n
+    signal_units = units[:, _SIGNAL_COLUMNS].astype(np.intp).tolist()
+    label_units = units[np.arange(n), label_index].astype(np.intp).tolist()
+    spam_units = units[:, _SPAM_COLUMN].astype(np.intp).tolist()
+    two = _TWO_DECIMALS
+    parts: list[list[WhyPart]] = []
+    for i, (count, top) in enumerate(zip(shown, order[:, :WHY_MAX_SIGNALS].tolist(), strict=True)):
+        if count:
+            row = signal_units[i]
+            why_parts: list[WhyPart] = [_SIGNAL_PARTS[j](two[row[j]]) for j in top[:count]]
+        else:
+            why_parts = [(f"{sentiment_label[i]} {two[label_units[i]]}", "sentiment")]
+        if show_spam[i]:
+            why_parts.append((f"spam {two[spam_units[i]]}", "spam"))
+        if hints is not None and (hint := hints[i]) is not None:
+            why_parts.extend(rule.hint_parts(hint))
+        parts.append(why_parts)
+    return priority, parts
+
+
+def _signal_part(name: str) -> Callable[[str], WhyPart]:
+    field = "sentiment" if name == "negative" else name
+    return lambda probability: (f"{name} {probability}", field)
+
+
+_SIGNAL_PARTS = [_signal_part(name) for name in PRIORITY_SIGNALS]
 
 
 def analyse_batch(
@@ -89,36 +195,38 @@ def analyse_batch(
     """Run every triage field over ``texts`` at once (one model call for the whole batch)."""
     if hints is not None and len(hints) != len(texts):
         raise ValueError(f"hints has {len(hints)} entries for {len(texts)} texts")
-    raw = model_set.predict(texts, explain=True)
+    raw, cue_finder = model_set.predict_lazy(texts)
     thresholds = np.array([model_set.intent_thresholds[name] for name in INTENT_LABELS])
     sentiment = np.asarray(raw.sentiment, dtype=np.float64)
     intents = np.asarray(raw.intents, dtype=np.float64)
     label_index = sentiment.argmax(axis=1).tolist()
     sentiment_label: list[SentimentLabel] = [SENTIMENT_LABELS[i] for i in label_index]
-    sent_rounded = np.round(sentiment, DECIMALS).tolist()
-    intents_rounded = np.round(intents, DECIMALS).tolist()
-    offensive = np.round(np.asarray(raw.offensive, dtype=np.float64), DECIMALS).tolist()
-    hate = np.round(np.asarray(raw.hate, dtype=np.float64), DECIMALS).tolist()
-    intent_maps = [dict(zip(INTENT_LABELS, row, strict=True)) for row in intents_rounded]
-    cues = raw.cues
-    rule = PriorityRule(weights)
-    score_and_why = rule.score_and_why
-    priority: list[int] = []
-    why: list[str] = []
-    for i, label in enumerate(sentiment_label):
-        scores = sent_rounded[i]
-        value, reason = score_and_why(
-            sentiment_label=label,
-            sentiment_score=scores[label_index[i]],
-            negative=scores[0],
-            intents=intent_maps[i],
-            offensive=offensive[i],
-            hate=hate[i],
-            hints=hints[i] if hints is not None else None,
-            cues=cues[i] if cues is not None else None,
-        )
-        priority.append(value)
-        why.append(reason)
+    # Every reported probability, in output order, rounded as np.round does it (times
+    # 10**DECIMALS, rint, divided back); the whole units index the JSON texts.
+    probabilities = np.concatenate(
+        [sentiment, intents, raw.emotion, raw.offensive[:, None], raw.hate[:, None]],
+        axis=1,
+        dtype=np.float64,
+    )
+    units = np.rint(probabilities * _SCALE)
+    rounded = units / _SCALE
+    sent_rounded = rounded[:, _SENTIMENT_COLUMNS].tolist()
+    intents_rounded = rounded[:, _INTENT_COLUMNS].tolist()
+    offensive = rounded[:, _OFFENSIVE_COLUMN].tolist()
+    hate = rounded[:, _HATE_COLUMN].tolist()
+    priority, parts = assess_batch(
+        PriorityRule(weights), units, sentiment_label, label_index, hints
+    )
+    # The cues `why` shows: only those of the fields it names (a few per post).
+    cue_rows: list[int] = []
+    cue_fields: list[str] = []
+    for i, why_parts in enumerate(parts):
+        for _, field in why_parts:
+            if field is not None:
+                cue_rows.append(i)
+                cue_fields.append(field)
+    cues = cue_finder.find(cue_rows, cue_fields)
+    why = [why_text(p, c) for p, c in zip(parts, cues, strict=True)]
     return BatchColumns(
         language=list(raw.language),
         language_confidence=np.round(
@@ -126,15 +234,16 @@ def analyse_batch(
         ).tolist(),
         sentiment_label=sentiment_label,
         sentiment=sent_rounded,
-        intents=intent_maps,
+        intent_scores=intents_rounded,
         labels=_labels_over_thresholds(intents, thresholds),
-        emotion=np.round(np.asarray(raw.emotion, dtype=np.float64), DECIMALS).tolist(),
+        emotion=rounded[:, _EMOTION_COLUMNS].tolist(),
         offensive=offensive,
         hate=hate,
         irony=(np.asarray(raw.irony) >= model_set.irony_threshold).tolist(),
         personal_data=[find_personal_data(t) for t in texts],
         priority=priority,
         why=why,
+        probability_json=_PROBABILITY_JSON[units.astype(np.intp)].tolist(),
     )
 
 
@@ -169,12 +278,12 @@ def records(columns: BatchColumns, ids: Sequence[object]) -> list[dict[str, obje
 
 _LINE_TEMPLATE = (
     '{"id":%s,"language":%s,"sentiment":{"label":"%s","scores":{'
-    + ",".join(f'"{k}":%r' for k in SENTIMENT_LABELS)
+    + ",".join(f'"{k}":%s' for k in SENTIMENT_LABELS)
     + '}},"intents":{'
-    + ",".join(f'"{k}":%r' for k in INTENT_LABELS)
+    + ",".join(f'"{k}":%s' for k in INTENT_LABELS)
     + '},"labels":%s,"emotion":{'
-    + ",".join(f'"{k}":%r' for k in EMOTION_LABELS)
-    + '},"offensive":%r,"hate":%r,"irony":%s,"personal_data":%s,"priority":%d,"why":%s}'
+    + ",".join(f'"{k}":%s' for k in EMOTION_LABELS)
+    + '},"offensive":%s,"hate":%s,"irony":%s,"personal_data":%s,"priority":%d,"why":%s}'
 )
 _encode_id = json.JSONEncoder(separators=(",", ":"), default=str).encode
 
@@ -183,31 +292,32 @@ def json_lines(columns: BatchColumns, ids: Sequence[object]) -> list[str]:
     """`records` already serialized as compact JSON (no newline), one string per row.
 
     Same objects as ``json.dumps(records(columns, ids))`` would give, built from one string
-    template instead of per-row dicts: the CLI's hot path. Probabilities are finite floats,
-    so ``repr`` is their JSON form.
+    template instead of per-row dicts: the CLI's hot path. Probabilities come as their JSON
+    text (``repr`` of the finite float) from ``columns.probability_json``.
     """
     lines: list[str] = []
     append = lines.append
     template = _LINE_TEMPLATE
+    before_labels = _INTENT_COLUMNS.stop
     for i, id_ in enumerate(ids):
         labels = columns.labels[i]
         spans = columns.personal_data[i]
+        probabilities = columns.probability_json[i]
         append(
             template
             % (
                 _encode_id(id_),
                 encode_basestring_ascii(columns.language[i]),
                 columns.sentiment_label[i],
-                *columns.sentiment[i],
-                *columns.intents[i].values(),
+                *probabilities[:before_labels],
                 '["' + '","'.join(labels) + '"]' if labels else "[]",
-                *columns.emotion[i],
-                columns.offensive[i],
-                columns.hate[i],
+                *probabilities[before_labels:],
                 "true" if columns.irony[i] else "false",
                 "["
                 + ",".join(f'{{"type":"{s.type}","start":{s.start},"end":{s.end}}}' for s in spans)
-                + "]",
+                + "]"
+                if spans
+                else "[]",
                 columns.priority[i],
                 encode_basestring_ascii(columns.why[i]),
             )
