@@ -4,10 +4,11 @@ exit, never a traceback. Shared by the full `groundswell` command and its fast p
 
 from __future__ import annotations
 
+import sys
+
 import typer
 from rich.console import Console
 from rich.text import Text
-from sqlalchemy.exc import DBAPIError
 
 from groundswell.kernel.errors import GroundswellError
 
@@ -21,10 +22,6 @@ def run_app(app: typer.Typer, argv: list[str] | None) -> int:
         # Text, not markup: a message may quote user input such as "[/bold]".
         _err.print(Text.assemble(("error: ", "bold red"), exc.message), highlight=False)
         return exc.exit_code
-    except DBAPIError as exc:  # a database that went away mid-command: one line, no secrets
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        _err.print(Text.assemble(("error: ", "bold red"), f"database error: {reason}"))
-        return 1
     except typer.Abort:
         _err.print("Aborted.")
         return 130
@@ -37,4 +34,14 @@ def run_app(app: typer.Typer, argv: list[str] | None) -> int:
         else:
             _err.print(f"error: {exc}")
         return int(getattr(exc, "exit_code", 2))
+    except Exception as exc:
+        # A database that went away mid-command: one line, no secrets. SQLAlchemy is looked up
+        # rather than imported, so commands that never touch a database (`groundswell triage`)
+        # don't pay for importing it; if it was never imported, this cannot be its error.
+        exc_module = sys.modules.get("sqlalchemy.exc")
+        if exc_module is None or not isinstance(exc, exc_module.DBAPIError):
+            raise
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        _err.print(Text.assemble(("error: ", "bold red"), f"database error: {reason}"))
+        return 1
     return result if isinstance(result, int) else 0
