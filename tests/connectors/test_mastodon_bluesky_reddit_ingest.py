@@ -17,7 +17,7 @@ from groundswell.connectors.http import SourceUnavailable
 from groundswell.governance.vault import KeySource, Vault, generate_key
 from groundswell.kernel.clock import FrozenClock
 from groundswell.kernel.db import Database
-from groundswell.listening import ingest, sources, worker
+from groundswell.listening import pipeline, sources, worker
 from groundswell.listening.matcher import QuerySet
 from groundswell.listening.tables import Mention
 from groundswell.listening.worker import Fetched
@@ -101,7 +101,7 @@ def _apply(
         connector=registry.get(connector),
         queries=QuerySet(()),
         clock=clock,
-        triage=ingest.default_triage,
+        triage=pipeline.default_triage,
     )
 
 

@@ -97,3 +97,48 @@ def test_workers_store_the_same_as_one_process(
     _, clusters, matches, _ = snapshots[1]
     assert {c for e, c in clusters.items() if e in {f"p{i}" for i in range(0, 120, 10)}} == {"p0"}
     assert len(matches) == 120
+
+
+def test_a_prepared_batch_survives_the_trip_between_processes() -> None:
+    """`Prepared` crosses the process boundary as columns of tuples: the same batch comes out
+    (posts with every field, readings, matches, band keys, payloads, rejected records)."""
+    import pickle
+    from datetime import UTC, datetime
+
+    from groundswell.connectors.contract import RawRecord
+    from groundswell.kernel.clock import SystemClock
+    from groundswell.listening import pipeline
+    from groundswell.listening.matcher import QuerySet
+    from groundswell.listening.query import compile_query
+
+    connector = FilesConnector()
+    query = pipeline.SavedQuery("q1", "refunds", "brand")
+    ctx = pipeline.BatchContext(
+        organization_id="org",
+        source_name="files",
+        connector=connector,
+        location="memory",
+        queries=QuerySet([(query, compile_query("refund*"))]),
+        clock=SystemClock(),
+        triage=pipeline.default_triage,
+    )
+    full = {
+        "id": "x1",
+        "text": "where is my refund? https://example.com/a?utm_source=x",
+        "created_at": "2026-11-02T10:00:00+01:00",
+        "author": {"handle": "ana", "name": "Ana", "followers": 12, "verified": True},
+        "lang": "en",
+        "in_reply_to": "x0",
+        "channel": "direct",
+    }
+    records = [
+        RawRecord(payload, n + 1, "jsonl")
+        for n, payload in enumerate([json.dumps(full).encode(), *lines(6)])
+    ]
+    prepared = pipeline.prepare_batch(ctx, records, datetime(2026, 11, 2, 12, tzinfo=UTC))
+    assert prepared.rejected
+    assert prepared.matches[0] == [query]
+    again = pickle.loads(pickle.dumps(prepared))
+    assert again == prepared
+    assert again.items[0].post.channel == "direct"
+    assert again.items[0].post.author_followers == 12

@@ -201,7 +201,7 @@ def test_a_batch_read_twice_is_stored_once(
         "connector": fake,
         "queries": pipeline.QuerySet(()),
         "clock": clock,
-        "triage": ingest.default_triage,
+        "triage": pipeline.default_triage,
     }
     worker.apply_batch(db, item, **kw)
     with pytest.raises(StaleCursor):  # the stored cursor moved on: the copy is dropped

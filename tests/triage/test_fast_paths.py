@@ -209,3 +209,30 @@ def test_lazy_cues_are_the_full_cues() -> None:
         k: v for k, v in raw.cues[0].items() if k == "sentiment"
     }
     assert finder.find([6], ["complaint"]) == [{} for _ in TEXTS]
+
+
+def test_summarize_gives_what_triage_gives_for_the_fields_it_keeps() -> None:
+    """The ingest pipeline's lighter call: same language, sentiment label, labels and
+    priority as `triage`, post for post, with and without hints."""
+    from groundswell.triage import summarize, triage
+
+    rng = random.Random(7)
+    texts = TEXTS * 3
+    hints = [
+        None
+        if rng.random() < 0.2
+        else Hints(
+            followers=rng.choice([None, 0, 40, 12_000, 2_000_000]),
+            verified=rng.choice([None, True, False]),
+            age_hours=rng.choice([None, 0.0, 3.5, 200.0]),
+        )
+        for _ in texts
+    ]
+    for given in (None, hints):
+        full = triage(texts, hints=given)
+        summary = summarize(texts, hints=given)
+        assert summary.language == [t.language for t in full]
+        assert summary.sentiment_label == [t.sentiment.label for t in full]
+        assert summary.labels == [t.labels for t in full]
+        assert summary.priority == [t.priority for t in full]
+    assert summarize([]).priority == []

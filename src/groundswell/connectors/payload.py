@@ -56,6 +56,9 @@ def decode_object(payload: bytes, *, max_depth: int) -> dict[str, Any]:
         raise BadRecord("too_deep", f"nested more than {max_depth} levels") from None
     if not isinstance(data, dict):
         raise BadRecord("wrong_type", f"expected a JSON object, got {kind(data)}")
-    if depth(data, stop_after=max_depth) > max_depth:
+    # A document cannot nest deeper than it has opening brackets: most posts have a handful,
+    # so the walk over the decoded value is needed only for the rare larger ones.
+    openers = raw.count("{") + raw.count("[")
+    if openers > max_depth and depth(data, stop_after=max_depth) > max_depth:
         raise BadRecord("too_deep", f"nested more than {max_depth} levels")
     return data

@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from datetime import datetime, timedelta
 from itertools import islice
-from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -28,7 +27,7 @@ from groundswell.kernel.db import Database
 from groundswell.kernel.errors import Conflict, InvalidInput, NotFound
 from groundswell.listening import parallel, pipeline
 from groundswell.listening.domain import Document
-from groundswell.listening.pipeline import BatchContext, BatchResult, TriageFn
+from groundswell.listening.pipeline import BatchContext, BatchResult, TriageFn, default_triage
 from groundswell.listening.query import compile_query
 from groundswell.listening.tables import ListeningQuery, Mention, QuarantinedRecord
 
@@ -41,13 +40,6 @@ BATCH_SIZE = 500
 # `listening_raw_retention_days`, GROUNDSWELL_LISTENING_RAW_RETENTION_DAYS; until then this).
 RAW_PAYLOAD_RETENTION_DAYS = 90
 MAX_NAME = 200
-
-
-def default_triage(texts: Sequence[str], **kwargs: Any) -> list[Any]:
-    from groundswell.triage import triage  # loads numpy and the models on first use
-
-    result: list[Any] = triage(texts, **kwargs)
-    return result
 
 
 def _batches(records: Iterable[RawRecord], size: int) -> Iterator[list[RawRecord]]:

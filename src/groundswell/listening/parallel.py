@@ -39,10 +39,10 @@ def _forget_parent_connections() -> None:
             db.read_engine.dispose(close=False)
 
 
-def _prepare(records: Sequence[RawRecord], now: datetime) -> Prepared:
+def _prepare(records: list[tuple[bytes, int, str]], now: datetime) -> Prepared:
     if _context is None:  # the pool is always forked after `PreparePool` set it
         raise RuntimeError("worker started without a batch context")
-    return pipeline.prepare_batch(_context, records, now)
+    return pipeline.prepare_batch(_context, [RawRecord(*r) for r in records], now)
 
 
 class PreparePool:
@@ -61,7 +61,9 @@ class PreparePool:
         )
 
     def submit(self, records: Sequence[RawRecord], now: datetime) -> Future[Prepared]:
-        return self.pool.submit(_prepare, list(records), now)
+        # Plain tuples cross the process boundary: pickle handles them in C, while a frozen
+        # dataclass goes through Python-level state methods (see `Prepared.__reduce__`).
+        return self.pool.submit(_prepare, [(r.payload, r.position, r.format) for r in records], now)
 
     def __enter__(self) -> PreparePool:
         return self

@@ -14,8 +14,9 @@ from __future__ import annotations
 import hashlib
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, Protocol
 
 from sqlalchemy import delete, insert, select
@@ -187,7 +188,17 @@ def dedupe_stage(
     return fresh, len(parsed) - len(fresh)
 
 
-def triage_stage(triage: TriageFn, parsed: Sequence[Parsed], now: datetime) -> list[Triage]:
+def default_triage(texts: Sequence[str], **kwargs: Any) -> list[Any]:
+    """The triage room's `triage` (numpy and the models load on first use). `triage_stage`
+    recognizes this function and asks the room's lighter `summarize` instead: the same
+    values for what a mention keeps, without the cues and objects it would throw away."""
+    from groundswell.triage import triage
+
+    result: list[Any] = triage(texts, **kwargs)
+    return result
+
+
+def triage_stage(triage: TriageFn, parsed: Sequence[Parsed], now: datetime) -> list[Reading]:
     hints = [
         Hints(
             followers=p.post.author_followers,
@@ -198,7 +209,22 @@ def triage_stage(triage: TriageFn, parsed: Sequence[Parsed], now: datetime) -> l
         )
         for p in parsed
     ]
-    return triage([p.post.text for p in parsed], hints=hints)
+    texts = [p.post.text for p in parsed]
+    if triage is default_triage:
+        from groundswell.triage import summarize
+
+        summary = summarize(texts, hints=hints)
+        return [
+            Reading(language, label, tuple(labels), priority)
+            for language, label, labels, priority in zip(
+                summary.language,
+                summary.sentiment_label,
+                summary.labels,
+                summary.priority,
+                strict=True,
+            )
+        ]
+    return [Reading.of(t) for t in triage(texts, hints=hints)]
 
 
 def language_of(post: ConnectorPost, triaged: Reading) -> str:
@@ -420,6 +446,56 @@ class Prepared:
     duplicates: int
     now: datetime
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as columns of plain tuples (a worker process sends it to the storing one):
+        pickle handles tuples in C, while frozen dataclasses go through Python-level state
+        methods, which cost the storing process more than a third of its hand-over time."""
+        return (
+            _unpickle_prepared,
+            (
+                self.read,
+                [(p.record.payload, p.record.position, p.record.format) for p in self.items],
+                [_post_fields(p.post) for p in self.items],
+                [_reading_fields(r) for r in self.readings],
+                self.matches,
+                self.bands,
+                self.payloads,
+                self.rejected,
+                self.duplicates,
+                self.now,
+            ),
+        )
+
+
+_post_fields = attrgetter(*(f.name for f in fields(ConnectorPost)))
+_reading_fields = attrgetter(*(f.name for f in fields(Reading)))
+
+
+def _unpickle_prepared(
+    read: int,
+    records: list[tuple[bytes, int, str]],
+    posts: list[tuple[Any, ...]],
+    readings: list[tuple[str, str, tuple[str, ...], int]],
+    matches: list[list[SavedQuery]],
+    bands: list[tuple[int, ...]],
+    payloads: list[bytes],
+    rejected: list[Rejected],
+    duplicates: int,
+    now: datetime,
+) -> Prepared:
+    items = [Parsed(RawRecord(*r), ConnectorPost(*p)) for r, p in zip(records, posts, strict=True)]
+    return Prepared(
+        read,
+        items,
+        [Reading(*r) for r in readings],
+        matches,
+        bands,
+        payloads,
+        rejected,
+        duplicates,
+        now,
+    )
+
 
 Known = Callable[[Sequence[Parsed]], tuple[list[Parsed], int]]
 
@@ -439,8 +515,7 @@ def prepare_batch(
     parsed, rejected = parse_stage(ctx.connector, records)
     parsed = normalize_stage(parsed)
     fresh, duplicates = (known or first_of_each_id)(parsed)
-    triaged = triage_stage(ctx.triage, fresh, now) if fresh else []
-    readings = [Reading.of(t) for t in triaged]
+    readings = triage_stage(ctx.triage, fresh, now) if fresh else []
     matches = match_stage(ctx.queries, fresh, readings, ctx.source_name)
     texts = [p.post.text for p in fresh]
     no_bands: tuple[int, ...] = ()

@@ -35,9 +35,14 @@ from groundswell.kernel.db import Database
 from groundswell.kernel.errors import InvalidInput, NotAuthenticated, NotFound, NotReady
 from groundswell.kernel.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from groundswell.listening import pipeline, sources
-from groundswell.listening.ingest import default_triage
 from groundswell.listening.matcher import QuerySet
-from groundswell.listening.pipeline import BatchContext, BatchResult, SavedQuery, TriageFn
+from groundswell.listening.pipeline import (
+    BatchContext,
+    BatchResult,
+    SavedQuery,
+    TriageFn,
+    default_triage,
+)
 from groundswell.listening.tables import ListeningSource
 
 router = APIRouter(prefix="/api/v1/listening/webhooks", tags=["listening"])

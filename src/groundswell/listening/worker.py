@@ -41,9 +41,14 @@ from groundswell.kernel.clock import Clock, SystemClock
 from groundswell.kernel.db import Database
 from groundswell.kernel.events import Dispatcher
 from groundswell.listening import pipeline, sources
-from groundswell.listening.ingest import default_triage
 from groundswell.listening.matcher import QuerySet
-from groundswell.listening.pipeline import BatchContext, BatchResult, SavedQuery, TriageFn
+from groundswell.listening.pipeline import (
+    BatchContext,
+    BatchResult,
+    SavedQuery,
+    TriageFn,
+    default_triage,
+)
 from groundswell.listening.tables import ListeningSource
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """Triage: what a post is (language, sentiment, intents, emotion, offensive/hate, irony,
 personal data) and how urgent it is (priority + why). The public surface of the room.
 
-`triage` and `configured_weights` load on first use (PEP 562): importing this package, e.g. for
+`triage`, `summarize` and `configured_weights` load on first use (PEP 562): importing this package, e.g. for
 `find_personal_data` or for the root CLI's start-up, does not import numpy and the models.
 """
 
@@ -29,11 +29,11 @@ from groundswell.triage.recognizers import (
 )
 
 if TYPE_CHECKING:
-    from groundswell.triage.service import configured_weights, triage
+    from groundswell.triage.service import configured_weights, summarize, triage
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("triage", "configured_weights"):
+    if name in ("triage", "summarize", "configured_weights"):
         from groundswell.triage import service
 
         return getattr(service, name)
@@ -57,6 +57,7 @@ __all__ = [
     "luhn_valid",
     "prioritize",
     "priority",
+    "summarize",
     "triage",
     "weights_with_overrides",
 ]
