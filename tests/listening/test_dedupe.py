@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import pytest
 from sqlalchemy import func, select
 
+from groundswell.connectors.contract import RawRecord
 from groundswell.connectors.files.connector import FilesConnector
-from groundswell.kernel.clock import FrozenClock
+from groundswell.kernel.clock import FrozenClock, SystemClock
 from groundswell.kernel.db import Database
-from groundswell.listening import dedupe, ingest
+from groundswell.listening import dedupe, ingest, pipeline
+from groundswell.listening.matcher import QuerySet
 from groundswell.listening.tables import ClusterBand, Mention
 from tests.builders import make_org
 
@@ -146,3 +150,55 @@ def test_old_bands_are_purged_so_clusters_stay_within_the_window(
         old, new = session.scalars(select(Mention.cluster_id).order_by(Mention.id)).all()
         assert old != new
         assert session.scalar(select(func.count()).select_from(ClusterBand)) == dedupe.BANDS
+
+
+def test_direct_messages_get_no_band_keys_and_are_not_even_hashed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    hashed: list[str] = []
+    keys_for = dedupe.keys_for
+
+    def recording(texts: Sequence[str]) -> list[tuple[int, ...]]:
+        hashed.extend(texts)
+        return keys_for(texts)
+
+    monkeypatch.setattr(dedupe, "keys_for", recording)
+    posts = [
+        {"id": "p1", "text": CAMPAIGN},
+        {"id": "d1", "text": VARIANTS[1], "channel": "direct"},
+        {"id": "p2", "text": OTHERS[0]},
+        {"id": "p3", "text": OTHERS[2]},  # too short: no keys either way
+        {"id": "d2", "text": OTHERS[1], "channel": "direct"},
+    ]
+    records = [RawRecord(json.dumps(p).encode(), n + 1, "jsonl") for n, p in enumerate(posts)]
+
+    def prepare(cluster: bool) -> pipeline.Prepared:
+        ctx = pipeline.BatchContext(
+            organization_id="org",
+            source_name="files",
+            connector=FilesConnector(),
+            location="memory",
+            queries=QuerySet([]),
+            clock=SystemClock(),
+            triage=pipeline.default_triage,
+            cluster=cluster,
+        )
+        return pipeline.prepare_batch(ctx, records, datetime(2026, 11, 2, 12, tzinfo=UTC))
+
+    prepared = prepare(cluster=True)
+    assert [p.post.channel for p in prepared.items] == [
+        "public",
+        "direct",
+        "public",
+        "public",
+        "direct",
+    ]
+    public = [CAMPAIGN, OTHERS[0], OTHERS[2]]
+    assert hashed == public  # the direct messages' texts are never shingled
+    # public posts keep the keys they had when every text was hashed (and DMs' dropped after)
+    before = keys_for([str(p["text"]) for p in posts])
+    assert prepared.bands == [before[0], (), before[2], (), ()]
+    assert len(prepared.bands[0]) == len(prepared.bands[2]) == dedupe.BANDS
+    hashed.clear()
+    assert prepare(cluster=False).bands == [()] * 5
+    assert hashed == []

@@ -5,11 +5,14 @@ compiled-statement bookkeeping, RETURNING rows); the ingest pipeline writes thou
 a batch (mentions, matches, band keys, outbox events). Here each column's own SQLAlchemy bind
 processor runs once per value, so the stored values are exactly those the ORM writes (JSON
 text, UTC timestamps, booleans), and the DBAPI cursor takes the tuples. Integer keys are
-allocated before the insert (`allocate_ids`), so nothing needs RETURNING.
+allocated before the insert (`allocate_ids`), so nothing needs RETURNING. `probe_keys` is the
+matching read: which of a batch's keys a table holds, in one statement.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -130,3 +133,53 @@ def allocate_ids(session: Session, target: Table | type[Any], count: int) -> lis
         {"table": table.name, "n": count},
     ).scalars()
     return sorted(int(i) for i in found)
+
+
+def probe_keys(
+    session: Session,
+    target: Table | type[Any],
+    key: str,
+    keys: Sequence[Any],
+    where: Mapping[str, Any],
+    columns: Sequence[str] = (),
+) -> list[tuple[Any, ...]]:
+    """The rows of `target` (a table or a mapped class) whose column `key` is one of `keys`
+    (strings or integers) and whose columns named in `where` equal the values given there,
+    as tuples ``(key, *columns)``: one statement for a whole batch of keys, whatever its
+    size. SQLite: the keys as one JSON array (`json_each`). PostgreSQL: one index probe
+    per key (`unnest` + ``LATERAL ... LIMIT 1``, so at most one row a key): the plan must
+    not hang on statistics, and a freshly created table has none, where a plain
+    ``= ANY(...)`` was planned as a scan of every row the filters match (quadratic in an
+    import). Meant for a key that, with `where`, is unique (an index leading with the
+    `where` columns and `key`)."""
+    unique = list(dict.fromkeys(keys))
+    if not unique:
+        return []
+    table = table_of(target)
+    # Identifiers come from the table's metadata (`table.c` refuses unknown names), never
+    # from input; values are parameters.
+    key_column = table.c[key]
+    filters = [table.c[name].name for name in where]
+    selected = [table.c[name].name for name in columns]
+    connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name == "sqlite":
+        conditions = "".join(f"{name} = ? AND " for name in filters)
+        sql = (
+            f"SELECT {', '.join([key_column.name, *selected])} FROM {table.name} "  # noqa: S608
+            f"WHERE {conditions}{key_column.name} IN (SELECT value FROM json_each(?))"
+        )
+        params: tuple[Any, ...] = (*where.values(), json.dumps(unique))
+    else:
+        # The array's element type without a length: a cast to varchar(n) would truncate
+        # a longer key, which could then match a stored one.
+        element = re.sub(r"\(.*\)", "", key_column.type.compile(dialect=dialect))
+        conditions = "".join(f"t.{name} = %s AND " for name in filters)
+        sql = (
+            f"SELECT {', '.join(['x.key', *(f'hit.{name}' for name in selected)])} "  # noqa: S608
+            f"FROM unnest(%s::{element}[]) AS x(key) CROSS JOIN LATERAL ("
+            f"SELECT {', '.join(f't.{name}' for name in selected) or '1'} FROM {table.name} t "
+            f"WHERE {conditions}t.{key_column.name} = x.key LIMIT 1) AS hit"
+        )
+        params = (unique, *where.values())
+    return [tuple(row) for row in connection.exec_driver_sql(sql, params)]

@@ -9,7 +9,6 @@ keep the trigger. On PostgreSQL the GIN index follows by itself.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from groundswell.kernel.bulk import allocate_ids as _allocate_ids
-from groundswell.kernel.bulk import insert_rows
+from groundswell.kernel.bulk import insert_rows, probe_keys
 from groundswell.listening.tables import Mention
 
 # The SQLite insert trigger as the 2026-12-06 migration leaves it (for tools that drop it
@@ -34,27 +33,15 @@ def stored_external_ids(
     session: Session, organization_id: str, source: str, external_ids: Sequence[str]
 ) -> set[str]:
     """Those of `external_ids` the organization has stored under `source`: one statement
-    for a whole batch. On PostgreSQL one index probe per id (LATERAL ... LIMIT 1): the plan
-    must not hang on statistics, and a freshly created table has none, where a plain
-    `= ANY(...)` was planned as a scan of every mention of the source (quadratic in an
-    import)."""
-    if not external_ids:
-        return set()
-    connection = session.connection()
-    if connection.dialect.name == "sqlite":
-        rows = connection.exec_driver_sql(
-            "SELECT external_id FROM mention WHERE organization_id = ? AND source = ? "
-            "AND external_id IN (SELECT value FROM json_each(?))",
-            (organization_id, source, json.dumps(list(external_ids))),
-        )
-    else:
-        rows = connection.exec_driver_sql(
-            "SELECT x.id FROM unnest(%s::varchar[]) AS x(id) CROSS JOIN LATERAL ("
-            "SELECT 1 FROM mention m WHERE m.organization_id = %s AND m.source = %s "
-            "AND m.external_id = x.id LIMIT 1) AS hit",
-            (list(external_ids), organization_id, source),
-        )
-    return {str(external_id) for (external_id,) in rows}
+    for a whole batch, one index probe per id on PostgreSQL (`kernel.bulk.probe_keys`)."""
+    found = probe_keys(
+        session,
+        Mention,
+        "external_id",
+        external_ids,
+        {"organization_id": organization_id, "source": source},
+    )
+    return {str(external_id) for (external_id,) in found}
 
 
 def allocate_ids(session: Session, count: int) -> list[int]:

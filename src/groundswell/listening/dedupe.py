@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import re
 import secrets
 import zlib
@@ -31,7 +30,7 @@ import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from groundswell.kernel.bulk import insert_rows
+from groundswell.kernel.bulk import insert_rows, probe_keys
 from groundswell.listening.tables import ClusterBand, Mention
 from groundswell.listening.text import fold, split_words
 
@@ -114,27 +113,11 @@ def keys_for(texts: Sequence[str]) -> list[tuple[int, ...]]:
 
 def _known_clusters(session: Session, organization_id: str, keys: Sequence[int]) -> dict[int, int]:
     """Band key -> cluster id, for the keys the organization has seen within the window: one
-    statement for a whole batch's keys (a JSON array on SQLite, an array on PostgreSQL)."""
-    unique = list(dict.fromkeys(keys))
-    if not unique:
-        return {}
-    connection = session.connection()
-    if connection.dialect.name == "sqlite":
-        rows = connection.exec_driver_sql(
-            "SELECT band_key, cluster_id FROM mention_cluster_band WHERE organization_id = ? "
-            "AND band_key IN (SELECT value FROM json_each(?))",
-            (organization_id, json.dumps(unique)),
-        )
-    else:
-        # One index probe per key, whatever the statistics say (see
-        # `bulk.stored_external_ids`).
-        rows = connection.exec_driver_sql(
-            "SELECT x.key, hit.cluster_id FROM unnest(%s::bigint[]) AS x(key) "
-            "CROSS JOIN LATERAL (SELECT cluster_id FROM mention_cluster_band b "
-            "WHERE b.organization_id = %s AND b.band_key = x.key LIMIT 1) AS hit",
-            (unique, organization_id),
-        )
-    return {int(key): int(cluster_id) for key, cluster_id in rows}
+    statement for a whole batch's keys (`kernel.bulk.probe_keys`)."""
+    found = probe_keys(
+        session, ClusterBand, "band_key", keys, {"organization_id": organization_id}, ["cluster_id"]
+    )
+    return {int(key): int(cluster_id) for key, cluster_id in found}
 
 
 def assign_clusters(

@@ -517,15 +517,11 @@ def prepare_batch(
     fresh, duplicates = (known or first_of_each_id)(parsed)
     readings = triage_stage(ctx.triage, fresh, now) if fresh else []
     matches = match_stage(ctx.queries, fresh, readings, ctx.source_name)
-    texts = [p.post.text for p in fresh]
-    no_bands: tuple[int, ...] = ()
-    bands = dedupe.keys_for(texts) if ctx.cluster else [no_bands for _ in fresh]
     # Direct messages are private: they join no near-duplicate cluster (cluster sizes and
-    # sample texts show on public pages).
-    bands = [
-        no_bands if p.post.channel == "direct" else keys
-        for p, keys in zip(fresh, bands, strict=True)
-    ]
+    # sample texts show on public pages), so their band keys are not even computed.
+    clustered = [ctx.cluster and p.post.channel != "direct" for p in fresh]
+    keys = iter(dedupe.keys_for([p.post.text for p, c in zip(fresh, clustered, strict=True) if c]))
+    bands: list[tuple[int, ...]] = [next(keys) if c else () for c in clustered]
     payloads = [zlib.compress(p.record.payload) for p in fresh]
     return Prepared(
         len(records), fresh, readings, matches, bands, payloads, rejected, duplicates, now
