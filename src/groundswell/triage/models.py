@@ -18,7 +18,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from groundswell.triage._model_embeddings import EmbeddingsMissing, SentenceEncoder
+from groundswell.triage._model_embeddings import EmbeddingsMissing, SentenceEncoder, layer_states
 from groundswell.triage.domain import EMOTION_LABELS, INTENT_LABELS, SENTIMENT_LABELS
 from groundswell.triage.features import FEATURE_VERSION, Features, Featurizer
 from groundswell.triage.language import LanguageModel
@@ -357,19 +357,21 @@ def _load(name: str) -> ModelSet:
 
 
 def _load_embeddings() -> ModelSet:
-    """The default heads, with the sentiment refined by sentence embeddings."""
-    try:
-        encoder = SentenceEncoder()
-    except EmbeddingsMissing as exc:
-        raise ModelUnavailable(str(exc)) from exc
+    """The default heads, with the sentiment refined by sentence embeddings (from
+    all-MiniLM-L6-v2 with its top layers replaced by the shipped fine-tuned ones)."""
     base = resources.files("groundswell").joinpath("models")
     try:
         with base.joinpath("embeddings.npz").open("rb") as fh, np.load(fh) as npz:
             mix = np.asarray(npz["mix"], dtype=np.float32)
             weights = np.asarray(npz["weights"], dtype=np.float32)
             bias = np.asarray(npz["bias"], dtype=np.float32)
+            layers = layer_states({key: npz[key] for key in npz.files})
     except (FileNotFoundError, KeyError, ValueError) as exc:
         raise ModelUnavailable(f"model set 'embeddings' is incomplete: {exc}") from exc
+    try:
+        encoder = SentenceEncoder(layers)
+    except EmbeddingsMissing as exc:
+        raise ModelUnavailable(str(exc)) from exc
     default = _load("default")
     return ModelSet(
         name="embeddings",
