@@ -31,6 +31,8 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "training"))
 
 import datasets  # noqa: E402
+import distill  # noqa: E402
+import offensive  # noqa: E402
 import weak_labels  # noqa: E402
 
 from groundswell.triage.features import FEATURE_VERSION, Featurizer  # noqa: E402
@@ -55,10 +57,26 @@ OFFENSIVE_STACK = False
 """Whether the offensive head also reads the sentiment logits. These three raised OLID val
 macro-F1 (0.728 -> 0.745) but lowered OLID test (0.742 -> 0.723) in the 2026-12-06 trial, so
 they are off; kept to reproduce it (training/README.md)."""
+OFFENSIVE_C = 3.0
+"""C of the offensive head (C_BINARY before the cross-validation of 2026-12-06)."""
+OFFENSIVE_TEACHER_WEIGHT = 1.0
+"""Weight of each pool tweet soft-labelled by the MiniLM teacher (training/offensive.py;
+0: no distillation). Chosen by repeated 5-fold CV (training/README.md)."""
+OFFENSIVE_TEACHER_POOLS = ("davidson", "hate", "irony", "emotion", "sentval")
+"""Which pools of training/offensive.py the distillation reads."""
 NEGATIVE_RECALL_TARGET = 0.80
 BRAND_WEIGHT = 3
 """Times each hand-labelled brand post is repeated in the sentiment head (47k general tweets
 would otherwise drown the 2k posts of the domain we serve)."""
+DISTILL_WEIGHT = 0.0
+"""Weight of each unlabelled pool text in the sentiment head when ``--teacher PATH`` is given
+(knowledge distillation, training/distill.py: the teacher's soft labels at
+``DISTILL_TEMPERATURE``, or one-hot labels of texts it gives at least ``DISTILL_HARD``).
+0 is off: in the 2026-12-06 trial (MiniLM top-2-layer teacher, 74k pool texts) no weight
+raised TweetEval val macro-recall (0.717 without; 0.715 at 0.3, 0.703 at 1.0); kept to
+reproduce it."""
+DISTILL_TEMPERATURE = 1.0
+DISTILL_HARD = 0.0
 
 
 def build_lexicon(source: str) -> dict[str, float]:
@@ -223,13 +241,30 @@ def main() -> None:
     # Equal blend of a one-vs-rest and a multinomial model (each centred over the classes):
     # on TweetEval val and brand dev the blend is better than either alone, and a blend of
     # linear models is still one linear model.
-    c_ovr, i_ovr = coef(fit(s_matrix, s_y, C_SENTIMENT))
-    multinomial = LogisticRegression(
-        C=C_MULTINOMIAL, class_weight="balanced", max_iter=300, tol=1e-3
-    ).fit(s_matrix, np.asarray(s_y))
-    c_mul, i_mul = multinomial.coef_, multinomial.intercept_
-    c_ = 0.5 * (c_ovr - c_ovr.mean(axis=0)) + 0.5 * (c_mul - c_mul.mean(axis=0))
-    i_ = 0.5 * (i_ovr - i_ovr.mean()) + 0.5 * (i_mul - i_mul.mean())
+    teacher = teacher_path()
+    if teacher is None:
+        c_ovr, i_ovr = coef(fit(s_matrix, s_y, C_SENTIMENT))
+        multinomial = LogisticRegression(
+            C=C_MULTINOMIAL, class_weight="balanced", max_iter=300, tol=1e-3
+        ).fit(s_matrix, np.asarray(s_y))
+        c_mul, i_mul = multinomial.coef_, multinomial.intercept_
+        c_ = 0.5 * (c_ovr - c_ovr.mean(axis=0)) + 0.5 * (c_mul - c_mul.mean(axis=0))
+        i_ = 0.5 * (i_ovr - i_ovr.mean()) + 0.5 * (i_mul - i_mul.mean())
+    else:
+        # Distillation: the same blend, plus the unlabelled pool with the teacher's labels.
+        pool, _, pool_counts = distill.build_pool()
+        pool_p = distill.pool_targets(
+            distill.teacher_logits(teacher, pool), DISTILL_TEMPERATURE, DISTILL_HARD
+        )
+        c_, i_ = distill.fit_blend(
+            s_matrix,
+            np.asarray(s_y),
+            featurize(fz, pool),
+            pool_p,
+            DISTILL_WEIGHT,
+            C_SENTIMENT,
+            C_MULTINOMIAL,
+        )
     weights[:, 0:3] = c_.T
     bias[0:3] = i_
     # Operating point: the smallest extra negative-class bias with which the brand dev split
@@ -254,6 +289,14 @@ def main() -> None:
         "negative_bias_shift": round(float(shift), 2),
         "dev_negative_recall_target": round(dev_target, 3),
     }
+    if teacher is not None:
+        summary["sentiment"] |= {  # type: ignore[operator]
+            "distill_teacher": teacher.name,
+            "distill_pool": {k: v["kept"] for k, v in pool_counts.items()},
+            "distill_weight": DISTILL_WEIGHT,
+            "distill_temperature": DISTILL_TEMPERATURE,
+            "distill_hard": DISTILL_HARD,
+        }
     print(f"sentiment done {time.time() - started:.0f}s", flush=True)
 
     # Emotion: TweetEval emotion train (4 classes).
@@ -295,24 +338,44 @@ def main() -> None:
 
         vx, vy = datasets.tweeteval(name, "val")
         x_train, x_val = rows(tx), rows(vx)
-        scale = nb_scale(x_train, ty, nb)
-        model = fit(x_train @ scale, ty, C_BINARY)
-        pv = model.predict_proba(x_val @ scale)[:, 1]
-        thr = best_macro_threshold(vy, pv)
-        # With the threshold chosen, the validation tweets become training data too.
-        x_all, y_all = sparse.vstack([x_train, x_val], format="csr"), list(ty) + list(vy)
-        scale = nb_scale(x_all, y_all, nb)
-        model = fit(x_all @ scale, y_all, C_BINARY)
-        w = scale @ model.coef_[0]
         col = COLUMNS.index(name)
+        if name == "offensive":
+            # Distillation: pool tweets with the MiniLM teacher's soft labels as weighted
+            # rows (training/offensive.py); with weight 0 this is the procedure below.
+            n_pool = 0
+            extra = (sparse.csr_matrix((0, x_train.shape[1])), np.zeros(0), np.zeros(0))
+            if OFFENSIVE_TEACHER_WEIGHT:
+                pool = offensive.teacher_pool()
+                names = OFFENSIVE_TEACHER_POOLS
+                texts = [t for name in names for t in pool[name][0]]
+                p_off = np.concatenate([pool[name][1] for name in names])
+                extra = offensive.soft_rows(rows(texts), p_off, OFFENSIVE_TEACHER_WEIGHT)
+                n_pool = len(texts)
+            w, intercept, thr = offensive.fit_with_val(
+                x_train, ty, x_val, vy, extra, OFFENSIVE_C, nb
+            )
+        else:
+            scale = nb_scale(x_train, ty, nb)
+            model = fit(x_train @ scale, ty, C_BINARY)
+            pv = model.predict_proba(x_val @ scale)[:, 1]
+            thr = best_macro_threshold(vy, pv)
+            # With the threshold chosen, the validation tweets become training data too.
+            x_all, y_all = sparse.vstack([x_train, x_val], format="csr"), list(ty) + list(vy)
+            scale = nb_scale(x_all, y_all, nb)
+            model = fit(x_all @ scale, y_all, C_BINARY)
+            w, intercept = scale @ model.coef_[0], float(model.intercept_[0])
         weights[:, col] = w[:n_cols] + (w_sent @ w[n_cols:] if stack else 0.0)
-        bias[col] = model.intercept_[0] - logit(thr)
+        bias[col] = intercept - logit(thr)
         summary[name] = {"train": len(tx) + len(vx), "C": C_BINARY, "val_threshold_folded": thr}
         if name == "offensive":
             summary[name] |= {
+                "C": OFFENSIVE_C,
                 "hateful_tweets_added": len(off_extra),
                 "naive_bayes_scaling": nb,
                 "stacked_on_sentiment": OFFENSIVE_STACK,
+                "teacher_pool_tweets": n_pool,
+                "teacher_weight": OFFENSIVE_TEACHER_WEIGHT,
+                "teacher_pools": list(OFFENSIVE_TEACHER_POOLS) if n_pool else [],
             }
         print(f"{name} done, threshold {thr:.2f} {time.time() - started:.0f}s", flush=True)
 
@@ -372,6 +435,17 @@ def main() -> None:
     (MODELS / "default.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(summary, indent=1))
     print(f"wrote {MODELS / 'default.npz'} in {time.time() - started:.0f}s")
+
+
+def teacher_path() -> Path | None:
+    """``--teacher PATH`` (or ``--teacher=PATH``): the distillation teacher of the sentiment
+    head (training/distill.py); None without it (the head trains on the gold data only)."""
+    for i, arg in enumerate(sys.argv):
+        if arg.startswith("--teacher="):
+            return Path(arg.split("=", 1)[1])
+        if arg == "--teacher" and i + 1 < len(sys.argv):
+            return Path(sys.argv[i + 1])
+    return None
 
 
 if __name__ == "__main__":
