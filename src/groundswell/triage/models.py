@@ -362,10 +362,12 @@ def _load_embeddings() -> ModelSet:
     base = resources.files("groundswell").joinpath("models")
     try:
         with base.joinpath("embeddings.npz").open("rb") as fh, np.load(fh) as npz:
-            mix = np.asarray(npz["mix"], dtype=np.float32)
-            weights = np.asarray(npz["weights"], dtype=np.float32)
-            bias = np.asarray(npz["bias"], dtype=np.float32)
-            layers = layer_states({key: npz[key] for key in npz.files})
+            # Each `npz[key]` reads the array from the file: read every one once.
+            arrays = {key: npz[key] for key in npz.files}
+        mix = np.asarray(arrays["mix"], dtype=np.float32)
+        weights = np.asarray(arrays["weights"], dtype=np.float32)
+        bias = np.asarray(arrays["bias"], dtype=np.float32)
+        layers = layer_states(arrays)
     except (FileNotFoundError, KeyError, ValueError) as exc:
         raise ModelUnavailable(f"model set 'embeddings' is incomplete: {exc}") from exc
     try:
