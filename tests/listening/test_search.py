@@ -111,3 +111,10 @@ def test_searches_with_more_hits_than_the_candidates_stay_newest_first(
     assert find(db, owner, "request 2") == ["m2"]  # few hits: every one of them
     other = make_org(db, "Other")
     assert find(db, other, "refund") == []
+
+
+def test_accents_are_ignored_both_ways_on_both_databases(db: Database, owner: Person) -> None:
+    assert find(db, owner, "cafe") == ["4"]
+    assert find(db, owner, "CAFÉ etait") == ["4"]
+    assert find(db, owner, "ÉTAIT froid") == ["4"]
+    assert find(db, owner, "refünd") == ["2", "1"]

@@ -1,8 +1,9 @@
 """Full-text search over stored mentions: one function, whichever database.
 
 SQLite uses the FTS5 table ``mention_fts`` (unicode61 tokenizer: case- and accent-folded);
-PostgreSQL the GIN index over ``to_tsvector('simple', text)`` (case-folded, no stemming, so a
-word finds the same mentions on both). A search is the words of `query`, all required, in any
+PostgreSQL the GIN index over ``to_tsvector('simple', mention_search_fold(text))`` (case- and
+accent-folded by the migration's SQL function, no stemming, so a word finds the same mentions on
+both). A search is the words of `query`, all required, in any
 order; punctuation and operators are ignored (it is not the listening query language).
 
 Results are newest first (`created_at`). A word held by a large share of a million mentions
@@ -63,8 +64,10 @@ def search_mentions(
         stmt = stmt.where(Mention.id.in_(select(hits.subquery().c.rowid)))
         stmt = stmt.order_by(*newest).limit(limit)
     else:
-        tsquery = func.plainto_tsquery("simple", " ".join(words))
-        holds = func.to_tsvector("simple", Mention.text).op("@@")(tsquery)
+        # The same expression as the index (`ix_mention_search`), the query folded alike.
+        fold = func.mention_search_fold
+        tsquery = func.plainto_tsquery("simple", fold(" ".join(words)))
+        holds = func.to_tsvector("simple", fold(Mention.text)).op("@@")(tsquery)
         mine = and_(Mention.organization_id == organization_id, public)
         capped = select(Mention.id).where(mine, holds).limit(MAX_CANDIDATES + 1).subquery()
         found = session.scalar(select(func.count()).select_from(capped)) or 0
