@@ -337,9 +337,10 @@ SemEval 2013-2016 training tweets (the derived train set, {emb_train.get("train"
 with the brand train split repeated 3x), classes balanced in the loss, the bottom layers frozen
 (`python training/train_embeddings.py`). Chosen on dev only: the epoch (best TweetEval
 sentiment val macro-recall, {emb_train.get("val_macro_recall_head", "?")} at epoch
-{emb_train.get("best_epoch", "?")}), the mix weight (TweetEval val), and the negative-class
-bias shift {emb_train.get("negative_bias_shift", "?")} (brand dev negative recall >= 0.80 plus
-one standard error).
+{emb_train.get("best_epoch", "?")}, counting from 0); then, for each mix weight, the
+negative-class bias shift that brings brand dev negative recall to 0.80 plus one standard
+error, and the mix whose TweetEval val macro-recall at its shift is best (mix
+{emb_train.get("mix", "?")}, shift {emb_train.get("negative_bias_shift", "?")}).
 
 ## Measured (`python training/evaluate.py --model embeddings --sentiment-only`)
 ### TweetEval sentiment test
@@ -352,6 +353,9 @@ one standard error).
 As the default sentiment card; slower by two orders of magnitude (a few hundred posts/s at
 best on this 2-core machine), for batches where accuracy matters more than speed. Only the
 sentiment differs from the default set; the cues (`why`) stay the default set's word cues.
+The brand operating point's negative shift is large: on general (non brand-directed) tweets,
+neutral news and reports of bad events are often read as negative (see the TweetEval
+confusion matrix above).
 Text beyond 256 word pieces is cut (the model's limit).
 """
     for name, text in cards.items():
