@@ -27,13 +27,46 @@ from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 
 TEACHER_POOL = Path(__file__).resolve().parent / "data" / "offensive" / "teacher_pool.npz"
+
+
+def semeval_pool() -> list[str]:
+    """SemEval sentiment training texts (``datasets.semeval_train``) as an offensive pool, in
+    file order, dropping every text whose normalized form (``distill.normalize``) is a test
+    text of any TweetEval task, a brand dev/test text, a SemEval-2017 test text, a TweetEval
+    offensive train/val text (the gold rows, and D, the teacher's held-out third), a text of
+    the other pools, or an earlier SemEval text."""
+    import distill
+
+    texts: list[str] = []
+    for task in ("sentiment", *distill.TASKS):
+        texts += datasets.tweeteval(task, "test")[0]
+    texts += distill._brand_texts("dev") + distill._brand_texts("test")
+    texts += distill._semeval2017_test()
+    for split in ("train", "val"):
+        texts += datasets.tweeteval("offensive", split)[0]
+    for name, load in POOLS.items():
+        if name != "semeval":
+            texts += load()
+    seen = {distill.normalize(t) for t in texts}
+    out: list[str] = []
+    for text in datasets.semeval_train()[0]:
+        key = distill.normalize(text)
+        if key and key not in seen:
+            seen.add(key)
+            out.append(text)
+    return out
+
+
 POOLS: dict[str, Callable[[], list[str]]] = {
     "davidson": lambda: datasets.davidson()[0],
     "hate": lambda: datasets.tweeteval("hate", "train")[0],
     "irony": lambda: datasets.tweeteval("irony", "train")[0],
     "emotion": lambda: datasets.tweeteval("emotion", "train")[0],
     "sentval": lambda: datasets.tweeteval("sentiment", "val")[0],
+    "semeval": semeval_pool,
 }
+"""Pools the teacher labels. ``semeval`` (2026-12-07) is optional in the pool file: train.py
+reads only the pools named in OFFENSIVE_TEACHER_POOLS."""
 
 
 def digest(texts: Sequence[str]) -> str:
@@ -48,6 +81,8 @@ def write_teacher_pool(probs: dict[str, np.ndarray], path: Path = TEACHER_POOL) 
     path.parent.mkdir(parents=True, exist_ok=True)
     arrays: dict[str, Any] = {}
     for name, load in POOLS.items():
+        if name not in probs:
+            continue
         texts = load()
         if len(texts) != len(probs[name]):
             raise ValueError(f"{name}: {len(texts)} texts vs {len(probs[name])} probabilities")
@@ -56,11 +91,17 @@ def write_teacher_pool(probs: dict[str, np.ndarray], path: Path = TEACHER_POOL) 
     np.savez_compressed(path, **arrays)
 
 
-def teacher_pool(path: Path = TEACHER_POOL) -> dict[str, tuple[list[str], np.ndarray]]:
-    """``{pool: (texts, p_offensive)}``; raises if a loader no longer gives the same texts."""
+def teacher_pool(
+    path: Path = TEACHER_POOL, names: Sequence[str] | None = None
+) -> dict[str, tuple[list[str], np.ndarray]]:
+    """``{pool: (texts, p_offensive)}`` for ``names`` (default: every pool in the file);
+    raises if a loader no longer gives the same texts."""
     out: dict[str, tuple[list[str], np.ndarray]] = {}
     with np.load(path) as z:
+        wanted = [n for n in z.files if n in POOLS] if names is None else list(names)
         for name, load in POOLS.items():
+            if name not in wanted:
+                continue
             texts = load()
             if str(z[f"{name}_sha256"]) != digest(texts):
                 raise ValueError(f"teacher pool {name}: texts changed since the teacher ran")

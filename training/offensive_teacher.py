@@ -1,6 +1,7 @@
 """Teacher of the offensive head's distillation (see training/offensive.py): fine-tune the top
-2 layers of all-MiniLM-L6-v2 for OLID level A, then write its p(offensive) for every pool
-text to ``training/data/offensive/teacher_pool.npz``. Needs the extra
+``--k`` layers (default 4) of all-MiniLM-L6-v2 for OLID level A, then write its p(offensive)
+for every pool text (``offensive.POOLS``) to ``training/data/offensive/teacher_pool.npz``
+(``--no-write``: only to ``--out``/teacher_probs.npz, to compare teachers first). Needs the extra
 (``pip install 'groundswell[embeddings]'``); about an hour on one CPU core.
 
 Split (deterministic, by SHA-256 of the text): D = a fixed third of TweetEval offensive
@@ -49,7 +50,7 @@ def best_macro(y, p):
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--k", type=int, default=2)
+    ap.add_argument("--k", type=int, default=4)
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--head-lr", type=float, default=2e-3)
@@ -59,6 +60,12 @@ def main() -> None:
         "--out", type=Path, default=None, help="folder for checkpoints (default: --cache)"
     )
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument(
+        "--no-write", action="store_true", help="leave the committed pool file as it is"
+    )
+    ap.add_argument(
+        "--pools", default=",".join(offensive.POOLS), help="pools to label (default: all)"
+    )
     args = ap.parse_args()
     args.out = args.out or args.cache
     torch.set_num_threads(args.threads)
@@ -242,7 +249,8 @@ def main() -> None:
     )
     np.savez(args.out / "teacher_probs.npz", **out)
     probs = {}
-    for name, texts_of in offensive.POOLS.items():
+    for name in args.pools.split(","):
+        texts_of = offensive.POOLS[name]
         hs = lower(f"pool_{name}", texts_of())
         probs[name] = out[f"pool_{name}"] = prob(hs)
         del hs
@@ -250,8 +258,9 @@ def main() -> None:
         print(
             f"labelled {name}: mean p {probs[name].mean():.3f} {time.time() - t0:.0f}s", flush=True
         )
-    offensive.write_teacher_pool(probs)
-    print(f"wrote {offensive.TEACHER_POOL}", flush=True)
+    if not args.no_write:
+        offensive.write_teacher_pool(probs)
+        print(f"wrote {offensive.TEACHER_POOL}", flush=True)
 
 
 if __name__ == "__main__":

@@ -75,8 +75,9 @@ def offensive_extras(off: dict[str, Any]) -> str:
         parts.append(
             f"Plus {off['teacher_pool_tweets']:,} unlabelled training tweets "
             f"({', '.join(off.get('teacher_pools', []))}: Davidson et al. texts without their "
-            "labels, TweetEval hate, irony and emotion train, sentiment val; no test text) with "
-            "soft labels from a teacher, all-MiniLM-L6-v2 with its top 2 layers fine-tuned on "
+            "labels, TweetEval hate, irony and emotion train, sentiment val, SemEval sentiment "
+            "train; no test text) with soft labels from a teacher, all-MiniLM-L6-v2 with its "
+            "top 4 layers fine-tuned on "
             "two thirds of train + val (`training/offensive_teacher.py`), each at weight "
             f"{off.get('teacher_weight')} (knowledge distillation; chosen by cross-validation "
             "on the third the teacher never saw, `training/README.md`)."
@@ -168,7 +169,7 @@ priority rule. Not a decision on its own.
 ## Known failure modes
 - Profanity used positively ("this is f***ing great") is flagged.
 - Implicit insults without offensive words are missed.
-- The teacher's labels carry its own errors into the head (it scores 0.770 macro-F1 on the
+- The teacher's labels carry its own errors into the head (it scores 0.774 macro-F1 on the
   tweets it never saw), and the Davidson texts are heavy in slurs: words frequent there weigh
   more than OLID alone would give them.
 - Dialect and reclaimed slurs are over-flagged (a known bias of OLID-style data).
