@@ -232,6 +232,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--brand-weight", type=int, default=BRAND_WEIGHT, help="copies of the brand train split"
+    )
     parser.add_argument("--cache", type=Path, default=None, help="folder for frozen-layer states")
     parser.add_argument("--limit", type=int, default=0, help="smoke run: first N texts per set")
     parser.add_argument(
@@ -265,7 +268,7 @@ def main() -> None:
         )
         b_train, b_dev = b_train[: args.limit], b_dev[: args.limit]
     d_x = [str(r["text"]) for r in b_dev]
-    y = np.array(list(s_y) + [SENT[str(r["sentiment"])] for r in b_train] * BRAND_WEIGHT)
+    y = np.array(list(s_y) + [SENT[str(r["sentiment"])] for r in b_train] * args.brand_weight)
     h_val, h_dev = states("tweeteval_val", v_x), states("brand_dev", d_x)
     y_val, y_dev = np.array(v_y), np.array([SENT[str(r["sentiment"])] for r in b_dev])
 
@@ -280,7 +283,7 @@ def main() -> None:
     if args.head is None:
         x = (
             states("semeval_train", s_x)
-            + states("brand_train", [str(r["text"]) for r in b_train]) * BRAND_WEIGHT
+            + states("brand_train", [str(r["text"]) for r in b_train]) * args.brand_weight
         )
         trainer.fit_epochs(
             x,
@@ -342,6 +345,7 @@ def main() -> None:
     summary = {
         "train": len(y),
         "fine_tuned_layers": args.k,
+        "brand_weight": args.brand_weight,
         "epochs": args.epochs,
         "best_epoch": best["epoch"],
         "val_macro_recall_head": round(best["val"], 4),
