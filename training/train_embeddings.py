@@ -58,19 +58,17 @@ def macro_recall(y: np.ndarray, pred: np.ndarray) -> float:
     return float(np.mean([np.mean(pred[y == c] == c) for c in range(3)]))
 
 
-def negative_shift(logits: np.ndarray, y: np.ndarray) -> float:
+def negative_shift(logits: np.ndarray, y: np.ndarray) -> float | None:
     """train.py's operating point: the smallest extra negative bias with which dev reaches
-    negative recall >= the target plus one standard error of that recall on dev."""
+    negative recall >= the target plus one standard error of that recall on dev; None when no
+    shift of `SHIFT_GRID` does."""
     target = NEGATIVE_RECALL_TARGET
     dev_target = target + float(np.sqrt(target * (1 - target) / max(1, int(np.sum(y == 0)))))
     for shift in SHIFT_GRID:
         pred = np.argmax(logits + np.array([shift, 0.0, 0.0]), axis=1)
         if np.mean(pred[y == 0] == 0) >= dev_target:
             return float(shift)
-    raise SystemExit(
-        f"brand dev negative recall stays under {dev_target:.3f} even with a negative bias "
-        f"of {SHIFT_GRID[-1]:.2f}: no operating point"
-    )
+    return None
 
 
 class Trainer:
@@ -300,6 +298,9 @@ def main() -> None:
     else:
         with np.load(args.head) as z:
             best.update(arrays={k: z[k] for k in z.files if k != "epoch"}, epoch=int(z["epoch"]))
+        trained = sorted({int(k[5:].split(".", 1)[0]) for k in best["arrays"] if k[:5] == "layer"})
+        if trained != list(range(trainer.first_trained, len(trainer.model.encoder.layer))):
+            raise SystemExit(f"{args.head} holds layers {trained}: run with --k {len(trained)}")
     arrays: dict[str, np.ndarray] = best["arrays"]
     # Head logits of the best epoch on dev, from the float16 layers that ship.
     for key, value in arrays.items():
@@ -329,14 +330,17 @@ def main() -> None:
     val_default, dev_default = centred_default(v_x), centred_default(d_x)
     # Mix and shift together: for each mix the brand rule's shift, then the best val figure
     # with that shift (the operating point is part of what is compared).
-    shifts = {a: negative_shift(dev_head + a * dev_default, y_dev) for a in MIX_GRID}
+    found = {a: negative_shift(dev_head + a * dev_default, y_dev) for a in MIX_GRID}
+    shifts = {a: shift for a, shift in found.items() if shift is not None}
+    if not shifts:
+        raise SystemExit("brand dev negative recall stays under the target with every mix")
     mix_scores = {
         a: macro_recall(
-            y_val, (val_head + a * val_default + np.array([shifts[a], 0.0, 0.0])).argmax(axis=1)
+            y_val, (val_head + a * val_default + np.array([shift, 0.0, 0.0])).argmax(axis=1)
         )
-        for a in MIX_GRID
+        for a, shift in shifts.items()
     }
-    alpha = max(MIX_GRID, key=lambda a: (round(mix_scores[a], 4), -a))
+    alpha = max(mix_scores, key=lambda a: (round(mix_scores[a], 4), -a))
     shift = shifts[alpha]
     arrays["bias"] = arrays["bias"] + np.array([shift, 0.0, 0.0], dtype=np.float32)
     arrays["mix"] = (alpha * np.eye(3)).astype(np.float32)
