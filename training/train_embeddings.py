@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT / "training"))
 import datasets  # noqa: E402
 from train import BRAND_WEIGHT, NEGATIVE_RECALL_TARGET, brand  # noqa: E402
 
+from groundswell.triage._model_embeddings import layer_states  # noqa: E402
 from groundswell.triage.models import load_model_set  # noqa: E402
 
 OUT = Path(os.environ.get("GROUNDSWELL_TRAIN_OUT", ROOT / "src" / "groundswell" / "models"))
@@ -298,16 +299,15 @@ def main() -> None:
     else:
         with np.load(args.head) as z:
             best.update(arrays={k: z[k] for k in z.files if k != "epoch"}, epoch=int(z["epoch"]))
-        trained = sorted({int(k[5:].split(".", 1)[0]) for k in best["arrays"] if k[:5] == "layer"})
-        if trained != list(range(trainer.first_trained, len(trainer.model.encoder.layer))):
-            raise SystemExit(f"{args.head} holds layers {trained}: run with --k {len(trained)}")
     arrays: dict[str, np.ndarray] = best["arrays"]
+    trained = layer_states(arrays)
+    if sorted(trained) != list(range(trainer.first_trained, len(trainer.model.encoder.layer))):
+        raise SystemExit(f"the trained layers are {sorted(trained)}: run with --k {len(trained)}")
     # Head logits of the best epoch on dev, from the float16 layers that ship.
-    for key, value in arrays.items():
-        if key.startswith("layer"):
-            index, name = key[5:].split(".", 1)
-            layer = trainer.model.encoder.layer[int(index)]
-            layer.state_dict()[name].copy_(trainer.torch.from_numpy(value.astype(np.float32)))
+    for index, parameters in trained.items():
+        state = trainer.model.encoder.layer[index].state_dict()
+        for name, value in parameters.items():
+            state[name].copy_(trainer.torch.from_numpy(value.astype(np.float32)))
 
     def head_logits(hs: States) -> np.ndarray:
         trainer.top.eval()

@@ -3,8 +3,8 @@
 SQLite uses the FTS5 table ``mention_fts`` (unicode61 tokenizer: case- and accent-folded);
 PostgreSQL the GIN index over ``to_tsvector('simple', mention_search_fold(text))`` (case- and
 accent-folded by the migration's SQL function, no stemming, so a word finds the same mentions on
-both). A search is the words of `query`, all required, in any
-order; punctuation and operators are ignored (it is not the listening query language).
+both). A search is the words of `query`, all required, in any order; punctuation and operators
+are ignored (it is not the listening query language).
 
 Results are newest first (`created_at`). A word held by a large share of a million mentions
 would otherwise mean sorting hundreds of thousands of hits for every search. On SQLite the

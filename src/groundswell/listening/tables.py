@@ -2,10 +2,10 @@
 
 Mentions use an integer key (not a UUID like most tables): they are the high-volume table, and
 SQLite's FTS5 index (``mention_fts``, external content) addresses rows by integer rowid. The
-full-text index itself is written by hand in the migration (SQLite: ``mention_fts`` + triggers;
-PostgreSQL: a GIN index over ``to_tsvector('simple', mention_search_fold(text))``); `SEARCH_INDEX_TABLES` names the
-tables it adds on SQLite (`kernel.migrate.include_object` skips them when comparing
-schemas)."""
+full-text index itself is written by hand in the migrations (SQLite: ``mention_fts`` +
+triggers; PostgreSQL: a GIN index over ``to_tsvector('simple', mention_search_fold(text))``);
+`SEARCH_INDEX_TABLES` names the tables it adds on SQLite (`kernel.migrate.include_object` skips
+them when comparing schemas)."""
 
 from __future__ import annotations
 
