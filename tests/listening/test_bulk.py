@@ -88,10 +88,16 @@ def test_stored_external_ids(db: Database) -> None:
         assert bulk.stored_external_ids(session, org_id, "files", []) == set()
 
 
-def test_the_trigger_constant_is_the_migrated_one(db: Database) -> None:
-    if not db.is_sqlite:
-        pytest.skip("SQLite only: PostgreSQL indexes by a GIN index")
+def test_the_full_text_index_is_the_migrated_one(db: Database) -> None:
     with db.reader() as session:
+        if not db.is_sqlite:
+            # PostgreSQL: no trigger, a GIN index over the accent-folded text.
+            index = session.execute(
+                text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_mention_search'")
+            ).scalar()
+            assert index is not None
+            assert "gin (to_tsvector('simple'::regconfig, mention_search_fold(text)))" in index
+            return
         created = session.execute(
             text("SELECT sql FROM sqlite_master WHERE name = 'mention_fts_insert'")
         ).scalar()
