@@ -50,12 +50,12 @@ def normalize(text: str) -> str:
     return _SPACE.sub(" ", _USERS.sub("@user ", text)).strip()
 
 
-def _brand_texts(split: str) -> list[str]:
+def brand_texts(split: str) -> list[str]:
     path = BRAND / f"{split}.jsonl"
     return [str(json.loads(x)["text"]) for x in path.read_text(encoding="utf-8").splitlines() if x]
 
 
-def _semeval2017_test() -> list[str]:
+def semeval2017_test() -> list[str]:
     path = (
         datasets.DATA
         / "semeval2017-task4a"
@@ -73,8 +73,8 @@ def _semeval2017_test() -> list[str]:
 def excluded_keys() -> set[str]:
     """Normalized texts the pool must not contain: sentiment training texts and every
     evaluation text (dev and test) read anywhere in the project."""
-    texts = list(datasets.semeval_train()[0]) + _brand_texts("train")
-    texts += _brand_texts("dev") + _brand_texts("test") + _semeval2017_test()
+    texts = list(datasets.semeval_train()[0]) + brand_texts("train")
+    texts += brand_texts("dev") + brand_texts("test") + semeval2017_test()
     texts += datasets.tweeteval("sentiment", "val")[0]
     for task in ("sentiment", *TASKS):
         texts += datasets.tweeteval(task, "test")[0]

@@ -40,8 +40,8 @@ def semeval_pool() -> list[str]:
     texts: list[str] = []
     for task in ("sentiment", *distill.TASKS):
         texts += datasets.tweeteval(task, "test")[0]
-    texts += distill._brand_texts("dev") + distill._brand_texts("test")
-    texts += distill._semeval2017_test()
+    texts += distill.brand_texts("dev") + distill.brand_texts("test")
+    texts += distill.semeval2017_test()
     for split in ("train", "val"):
         texts += datasets.tweeteval("offensive", split)[0]
     for name, load in POOLS.items():

