@@ -153,7 +153,7 @@ def teacher_logits(
     cache = cache_dir / f"{teacher.stem}.logits.{pool_digest(texts)}.npy"
     if cache.exists():
         return np.load(cache)
-    from groundswell.triage._model_embeddings import SentenceEncoder, layer_states
+    from groundswell.triage._model_embeddings import SentenceEncoder, member_layer_states
 
     with np.load(teacher) as z:
         arrays = {key: z[key] for key in z.files}
@@ -165,7 +165,10 @@ def teacher_logits(
         w, b = arrays["head.weight"].astype(np.float32).T, arrays["head.bias"]
     else:
         w, b = arrays["weights"].astype(np.float32), arrays["bias"]
-    embeddings = SentenceEncoder(layer_states(arrays)).encode(list(texts))
+    # An ensemble's encoders side by side, as the embeddings set reads them.
+    embeddings = np.hstack(
+        [SentenceEncoder(layers).encode(list(texts)) for layers in member_layer_states(arrays)]
+    )
     out = (embeddings @ w + b.astype(np.float32)).astype(np.float32)
     cache_dir.mkdir(parents=True, exist_ok=True)
     np.save(cache, out)

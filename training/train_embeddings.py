@@ -14,12 +14,17 @@ linear warm-up and decay. Chosen on dev only: the epoch with the best TweetEval 
 macro-recall; then, for each weight of the default set's logits added to the head's (``mix``),
 the shift of the default set's operating-point rule on the brand dev split (negative recall >=
 0.80 plus one standard error), and the mix whose TweetEval val macro-recall with its shift is
-best. With ``--cache`` the trained layers and head are kept (``embeddings_head.npz``), and
-``--head FILE`` redoes only that last choice. Writes ``src/groundswell/models/embeddings.npz``:
-the fine-tuned layers (float16, named ``layer<i>.<parameter>``), ``weights`` (384 x 3),
+best. With ``--cache`` the trained layers and head are kept (``embeddings_head.npz``, or
+``embeddings_head_seed<N>.npz`` for ``--seed N`` > 0), and ``--head FILE`` redoes only that
+last choice. ``--head FILE FILE ...`` (runs with different seeds) makes an ensemble: the
+members' head logits are averaged before mix and shift are chosen, which is one linear head
+over the members' embeddings side by side. Writes ``src/groundswell/models/embeddings.npz``:
+the fine-tuned layers (float16, named ``layer<i>.<parameter>``; member ``j`` >= 1 of an
+ensemble ``member<j>.layer<i>.<parameter>``), ``weights`` (384 x 3 per member, stacked),
 ``bias`` and ``mix`` (3 x 3).
 
-    python training/train_embeddings.py [--k 4] [--epochs 3] [--cache DIR] [--head FILE]
+    python training/train_embeddings.py [--k 4] [--epochs 3] [--seed 0] [--cache DIR]
+    python training/train_embeddings.py --cache DIR --head HEAD [HEAD ...]
 """
 
 from __future__ import annotations
@@ -223,6 +228,23 @@ class Trainer:
         return out
 
 
+def ensemble_arrays(members: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """What ships for members whose head logits are averaged: the first member's layers as
+    ``layer<i>.*``, member ``j``'s as ``member<j>.layer<i>.*`` (``member_layer_states``), the
+    heads' weights stacked (one row block per member) and divided by the member count, and
+    the mean bias. With one member: its layers, weights and bias as they are."""
+    out: dict[str, np.ndarray] = {}
+    for j, arrays in enumerate(members):
+        prefix = "" if j == 0 else f"member{j}."
+        out |= {f"{prefix}{k}": v for k, v in arrays.items() if k.startswith("layer")}
+    n = len(members)
+    weights = np.vstack([m["weights"] for m in members])
+    out["weights"] = weights if n == 1 else (weights / n).astype(np.float32)
+    bias = np.mean([m["bias"] for m in members], axis=0).astype(np.float32)
+    out["bias"] = members[0]["bias"] if n == 1 else bias
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--k", type=int, default=4, help="top layers to fine-tune")
@@ -239,9 +261,11 @@ def main() -> None:
     parser.add_argument(
         "--head",
         type=Path,
+        nargs="+",
         default=None,
         help="skip training: take the fine-tuned layers and head from this file (the "
-        "embeddings_head.npz an earlier run left in --cache) and only choose mix and shift",
+        "embeddings_head.npz an earlier run left in --cache) and only choose mix and shift; "
+        "several files (runs with other --seed): an ensemble, their heads averaged",
     )
     args = parser.parse_args()
     started = time.time()
@@ -295,21 +319,31 @@ def main() -> None:
         )
         if args.cache is not None and args.limit == 0:
             # The trained layers and head before the operating point: `--head` reuses them.
-            np.savez(args.cache / "embeddings_head.npz", epoch=best["epoch"], **best["arrays"])
+            name = (
+                "embeddings_head.npz" if args.seed == 0 else f"embeddings_head_seed{args.seed}.npz"
+            )
+            np.savez(args.cache / name, epoch=best["epoch"], **best["arrays"])
+        members: list[dict[str, Any]] = [best]
     else:
-        with np.load(args.head) as z:
-            best.update(arrays={k: z[k] for k in z.files if k != "epoch"}, epoch=int(z["epoch"]))
-    arrays: dict[str, np.ndarray] = best["arrays"]
-    trained = layer_states(arrays)
-    if sorted(trained) != list(range(trainer.first_trained, len(trainer.model.encoder.layer))):
-        raise SystemExit(f"the trained layers are {sorted(trained)}: run with --k {len(trained)}")
-    # Head logits of the best epoch on dev, from the float16 layers that ship.
-    for index, parameters in trained.items():
-        state = trainer.model.encoder.layer[index].state_dict()
-        for name, value in parameters.items():
-            state[name].copy_(trainer.torch.from_numpy(value.astype(np.float32)))
+        members = []
+        for path in args.head:
+            with np.load(path) as z:
+                members.append(
+                    {"arrays": {k: z[k] for k in z.files if k != "epoch"}, "epoch": int(z["epoch"])}
+                )
 
-    def head_logits(hs: States) -> np.ndarray:
+    def head_logits(arrays: dict[str, np.ndarray], hs: States) -> np.ndarray:
+        """A member's head logits, from the float16 layers that ship."""
+        trained = layer_states(arrays)
+        wanted = list(range(trainer.first_trained, len(trainer.model.encoder.layer)))
+        if sorted(trained) != wanted:
+            raise SystemExit(
+                f"the trained layers are {sorted(trained)}: run with --k {len(trained)}"
+            )
+        for index, parameters in trained.items():
+            state = trainer.model.encoder.layer[index].state_dict()
+            for name, value in parameters.items():
+                state[name].copy_(trainer.torch.from_numpy(value.astype(np.float32)))
         trainer.top.eval()
         out = np.zeros((len(hs), 3), dtype=np.float32)
         with trainer.torch.inference_mode():
@@ -325,7 +359,9 @@ def main() -> None:
         logits = np.log(np.clip(raw.sentiment, 1e-7, 1.0))
         return logits - logits.mean(axis=1, keepdims=True)
 
-    val_head, dev_head = head_logits(h_val), head_logits(h_dev)
+    # An ensemble averages its members' head logits (one linear head over their embeddings).
+    val_head = np.mean([head_logits(m["arrays"], h_val) for m in members], axis=0)
+    dev_head = np.mean([head_logits(m["arrays"], h_dev) for m in members], axis=0)
     best["val"] = macro_recall(y_val, val_head.argmax(axis=1))
     val_default, dev_default = centred_default(v_x), centred_default(d_x)
     # Mix and shift together: for each mix the brand rule's shift, then the best val figure
@@ -342,6 +378,7 @@ def main() -> None:
     }
     alpha = max(mix_scores, key=lambda a: (round(mix_scores[a], 4), -a))
     shift = shifts[alpha]
+    arrays = ensemble_arrays([m["arrays"] for m in members])
     arrays["bias"] = arrays["bias"] + np.array([shift, 0.0, 0.0], dtype=np.float32)
     arrays["mix"] = (alpha * np.eye(3)).astype(np.float32)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -349,9 +386,10 @@ def main() -> None:
     summary = {
         "train": len(y),
         "fine_tuned_layers": args.k,
+        "members": len(members),
         "brand_weight": args.brand_weight,
         "epochs": args.epochs,
-        "best_epoch": best["epoch"],
+        "best_epoch": members[0]["epoch"] if len(members) == 1 else [m["epoch"] for m in members],
         "val_macro_recall_head": round(best["val"], 4),
         "val_macro_recall_by_mix": {str(a): round(v, 4) for a, v in mix_scores.items()},
         "negative_bias_shift_by_mix": {str(a): round(v, 2) for a, v in shifts.items()},
@@ -360,7 +398,8 @@ def main() -> None:
         "seconds": round(time.time() - started),
     }
     if args.head is not None:
-        summary["head_from"] = args.head.name
+        names = [path.name for path in args.head]
+        summary["head_from"] = names[0] if len(names) == 1 else names
     print(json.dumps(summary))
     if args.limit == 0:
         # The model card (write_cards.py) quotes these choices.

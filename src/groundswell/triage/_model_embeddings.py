@@ -36,6 +36,21 @@ def layer_states(arrays: Mapping[str, npt.NDArray[Any]]) -> dict[int, dict[str, 
     return layers
 
 
+def member_layer_states(
+    arrays: Mapping[str, npt.NDArray[Any]],
+) -> list[dict[int, dict[str, Any]]]:
+    """The layers of each encoder of an ensemble: the first encoder's arrays are named
+    ``layer<i>.<parameter>`` (as a single encoder's), encoder ``j`` >= 1's
+    ``member<j>.layer<i>.<parameter>``. Members are numbered without gaps."""
+    members = [layer_states(arrays)]
+    while True:
+        prefix = f"member{len(members)}."
+        found = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+        if not found:
+            return members
+        members.append(layer_states(found))
+
+
 class SentenceEncoder:
     """Encodes texts to L2-normalized float32 vectors (n x 384): the mean of the last layer's
     token states. ``layers`` (from :func:`layer_states`) replaces those transformer layers'

@@ -18,7 +18,12 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from groundswell.triage._model_embeddings import EmbeddingsMissing, SentenceEncoder, layer_states
+from groundswell.triage._model_embeddings import (
+    EMBEDDING_DIM,
+    EmbeddingsMissing,
+    SentenceEncoder,
+    member_layer_states,
+)
 from groundswell.triage.domain import EMOTION_LABELS, INTENT_LABELS, SENTIMENT_LABELS
 from groundswell.triage.features import FEATURE_VERSION, Features, Featurizer
 from groundswell.triage.language import LanguageModel
@@ -67,20 +72,26 @@ class RawPredictions:
 
 class SentimentRefiner:
     """Sentiment of the ``embeddings`` set: a linear model over the default set's three
-    sentiment logits and the 384-dimensional sentence embedding of the text.
+    sentiment logits and the 384-dimensional sentence embedding of the text by each encoder
+    (one, or several fine-tuned alike: an ensemble whose heads are averaged is still one
+    linear model over the embeddings side by side).
 
-    ``mix`` (3 x 3) weighs the default logits, ``weights`` (384 x 3) the embedding, plus
-    ``bias`` (3,). Cues stay those of the default set's sparse features.
+    ``mix`` (3 x 3) weighs the default logits, ``weights`` (384 * encoders x 3) the
+    embeddings, plus ``bias`` (3,). Cues stay those of the default set's sparse features.
     """
 
     def __init__(
         self,
-        encoder: SentenceEncoder,
+        encoders: Sequence[SentenceEncoder],
         mix: npt.NDArray[np.float32],
         weights: npt.NDArray[np.float32],
         bias: npt.NDArray[np.float32],
     ) -> None:
-        self._encoder = encoder
+        if not encoders or weights.shape != (EMBEDDING_DIM * len(encoders), 3):
+            raise ValueError(
+                f"weights of shape {weights.shape} do not fit {len(encoders)} encoder(s)"
+            )
+        self._encoders = list(encoders)
         self._mix = np.array(mix, dtype=np.float32)
         self._weights = np.array(weights, dtype=np.float32)
         self._bias = np.array(bias, dtype=np.float32)
@@ -89,7 +100,7 @@ class SentimentRefiner:
         self, texts: Sequence[str], default_logits: npt.NDArray[np.float32]
     ) -> npt.NDArray[np.float32]:
         """Sentiment logits (n x 3) from the default logits and the texts' embeddings."""
-        emb = self._encoder.encode(texts)
+        emb = np.hstack([encoder.encode(texts) for encoder in self._encoders])
         # Trained on centred logits (log-probabilities minus their mean): centre them too.
         centred = default_logits - default_logits.mean(axis=1, keepdims=True)
         out: npt.NDArray[np.float32] = (
@@ -358,7 +369,8 @@ def _load(name: str) -> ModelSet:
 
 def _load_embeddings() -> ModelSet:
     """The default heads, with the sentiment refined by sentence embeddings (from
-    all-MiniLM-L6-v2 with its top layers replaced by the shipped fine-tuned ones)."""
+    all-MiniLM-L6-v2 with its top layers replaced by the shipped fine-tuned ones; one encoder
+    per member when the shipped set is an ensemble)."""
     base = resources.files("groundswell").joinpath("models")
     try:
         with base.joinpath("embeddings.npz").open("rb") as fh, np.load(fh) as npz:
@@ -367,11 +379,13 @@ def _load_embeddings() -> ModelSet:
         mix = np.asarray(arrays["mix"], dtype=np.float32)
         weights = np.asarray(arrays["weights"], dtype=np.float32)
         bias = np.asarray(arrays["bias"], dtype=np.float32)
-        layers = layer_states(arrays)
+        members = member_layer_states(arrays)
+        if weights.shape != (EMBEDDING_DIM * len(members), 3):
+            raise ValueError(f"weights {weights.shape} for {len(members)} encoder(s)")
     except (FileNotFoundError, KeyError, ValueError) as exc:
         raise ModelUnavailable(f"model set 'embeddings' is incomplete: {exc}") from exc
     try:
-        encoder = SentenceEncoder(layers)
+        encoders = [SentenceEncoder(layers) for layers in members]
     except EmbeddingsMissing as exc:
         raise ModelUnavailable(str(exc)) from exc
     default = _load("default")
@@ -383,7 +397,7 @@ def _load_embeddings() -> ModelSet:
         language=default._language,
         intent_thresholds=default.intent_thresholds,
         irony_threshold=default.irony_threshold,
-        sentiment_refiner=SentimentRefiner(encoder, mix, weights, bias),
+        sentiment_refiner=SentimentRefiner(encoders, mix, weights, bias),
     )
 
 
