@@ -307,30 +307,6 @@ class PriorityRule:
         """Priority 0..100; see `priority`."""
         return self._evaluate(negative, intents, offensive, hate, hints, False)[0]
 
-    def score_and_why(
-        self,
-        *,
-        sentiment_label: str,
-        sentiment_score: float,
-        negative: float,
-        intents: Mapping[str, float],
-        offensive: float,
-        hate: float,
-        hints: Hints | None = None,
-        cues: Mapping[str, Sequence[str]] | None = None,
-    ) -> tuple[int, str]:
-        """Priority and ``why``; see `prioritize`."""
-        value, parts = self.assess(
-            sentiment_label=sentiment_label,
-            sentiment_score=sentiment_score,
-            negative=negative,
-            intents=intents,
-            offensive=offensive,
-            hate=hate,
-            hints=hints,
-        )
-        return value, why_text(parts, cues)
-
     def assess(
         self,
         *,
@@ -418,7 +394,7 @@ def prioritize(
     given. With no strong signal it names the sentiment label instead, e.g.
     ``"negative 0.91 ('worst'); safety_risk 0.72 ('fire'); reach 52k followers"``.
     """
-    return PriorityRule(weights).score_and_why(
+    value, parts = PriorityRule(weights).assess(
         sentiment_label=sentiment_label,
         sentiment_score=sentiment_score,
         negative=negative,
@@ -426,8 +402,8 @@ def prioritize(
         offensive=offensive,
         hate=hate,
         hints=hints,
-        cues=cues,
     )
+    return value, why_text(parts, cues)
 
 
 def weights_with_overrides(
