@@ -50,12 +50,12 @@ def normalize(text: str) -> str:
     return _SPACE.sub(" ", _USERS.sub("@user ", text)).strip()
 
 
-def brand_texts(split: str) -> list[str]:
+def _brand_texts(split: str) -> list[str]:
     path = BRAND / f"{split}.jsonl"
     return [str(json.loads(x)["text"]) for x in path.read_text(encoding="utf-8").splitlines() if x]
 
 
-def semeval2017_test() -> list[str]:
+def _semeval2017_test() -> list[str]:
     path = (
         datasets.DATA
         / "semeval2017-task4a"
@@ -70,14 +70,20 @@ def semeval2017_test() -> list[str]:
     return out
 
 
+def held_out_texts() -> list[str]:
+    """Texts no training pool may contain: the brand dev and test splits, the SemEval-2017
+    test file and the test split of every TweetEval task."""
+    texts = _brand_texts("dev") + _brand_texts("test") + _semeval2017_test()
+    for task in ("sentiment", *TASKS):
+        texts += datasets.tweeteval(task, "test")[0]
+    return texts
+
+
 def excluded_keys() -> set[str]:
     """Normalized texts the pool must not contain: sentiment training texts and every
     evaluation text (dev and test) read anywhere in the project."""
-    texts = list(datasets.semeval_train()[0]) + brand_texts("train")
-    texts += brand_texts("dev") + brand_texts("test") + semeval2017_test()
-    texts += datasets.tweeteval("sentiment", "val")[0]
-    for task in ("sentiment", *TASKS):
-        texts += datasets.tweeteval(task, "test")[0]
+    texts = list(datasets.semeval_train()[0]) + _brand_texts("train")
+    texts += datasets.tweeteval("sentiment", "val")[0] + held_out_texts()
     return {normalize(t) for t in texts}
 
 

@@ -37,11 +37,7 @@ def semeval_pool() -> list[str]:
     the other pools, or an earlier SemEval text."""
     import distill
 
-    texts: list[str] = []
-    for task in ("sentiment", *distill.TASKS):
-        texts += datasets.tweeteval(task, "test")[0]
-    texts += distill.brand_texts("dev") + distill.brand_texts("test")
-    texts += distill.semeval2017_test()
+    texts = distill.held_out_texts()
     for split in ("train", "val"):
         texts += datasets.tweeteval("offensive", split)[0]
     for name, load in POOLS.items():

@@ -332,8 +332,8 @@ def main() -> None:
                     {"arrays": {k: z[k] for k in z.files if k != "epoch"}, "epoch": int(z["epoch"])}
                 )
 
-    def head_logits(arrays: dict[str, np.ndarray], hs: States) -> np.ndarray:
-        """A member's head logits, from the float16 layers that ship."""
+    def head_logits(arrays: dict[str, np.ndarray], sets: Sequence[States]) -> list[np.ndarray]:
+        """A member's head logits on each of ``sets``, from the float16 layers that ship."""
         trained = layer_states(arrays)
         wanted = list(range(trainer.first_trained, len(trainer.model.encoder.layer)))
         if sorted(trained) != wanted:
@@ -345,12 +345,15 @@ def main() -> None:
             for name, value in parameters.items():
                 state[name].copy_(trainer.torch.from_numpy(value.astype(np.float32)))
         trainer.top.eval()
-        out = np.zeros((len(hs), 3), dtype=np.float32)
-        with trainer.torch.inference_mode():
-            for s in range(0, len(hs), 256):
-                emb = trainer._embed(*trainer._batch(hs[s : s + 256])).numpy()
-                out[s : s + 256] = emb @ arrays["weights"] + arrays["bias"]
-        return out
+        outs = []
+        for hs in sets:
+            out = np.zeros((len(hs), 3), dtype=np.float32)
+            with trainer.torch.inference_mode():
+                for s in range(0, len(hs), 256):
+                    emb = trainer._embed(*trainer._batch(hs[s : s + 256])).numpy()
+                    out[s : s + 256] = emb @ arrays["weights"] + arrays["bias"]
+            outs.append(out)
+        return outs
 
     default = load_model_set("default")
 
@@ -360,9 +363,9 @@ def main() -> None:
         return logits - logits.mean(axis=1, keepdims=True)
 
     # An ensemble averages its members' head logits (one linear head over their embeddings).
-    val_head = np.mean([head_logits(m["arrays"], h_val) for m in members], axis=0)
-    dev_head = np.mean([head_logits(m["arrays"], h_dev) for m in members], axis=0)
-    best["val"] = macro_recall(y_val, val_head.argmax(axis=1))
+    per_member = [head_logits(m["arrays"], (h_val, h_dev)) for m in members]
+    val_head, dev_head = (np.mean(logits, axis=0) for logits in zip(*per_member, strict=True))
+    val_head_score = macro_recall(y_val, val_head.argmax(axis=1))
     val_default, dev_default = centred_default(v_x), centred_default(d_x)
     # Mix and shift together: for each mix the brand rule's shift, then the best val figure
     # with that shift (the operating point is part of what is compared).
@@ -390,7 +393,7 @@ def main() -> None:
         "brand_weight": args.brand_weight,
         "epochs": args.epochs,
         "best_epoch": members[0]["epoch"] if len(members) == 1 else [m["epoch"] for m in members],
-        "val_macro_recall_head": round(best["val"], 4),
+        "val_macro_recall_head": round(val_head_score, 4),
         "val_macro_recall_by_mix": {str(a): round(v, 4) for a, v in mix_scores.items()},
         "negative_bias_shift_by_mix": {str(a): round(v, 2) for a, v in shifts.items()},
         "mix": alpha,

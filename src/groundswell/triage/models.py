@@ -380,14 +380,16 @@ def _load_embeddings() -> ModelSet:
         weights = np.asarray(arrays["weights"], dtype=np.float32)
         bias = np.asarray(arrays["bias"], dtype=np.float32)
         members = member_layer_states(arrays)
-        if weights.shape != (EMBEDDING_DIM * len(members), 3):
-            raise ValueError(f"weights {weights.shape} for {len(members)} encoder(s)")
     except (FileNotFoundError, KeyError, ValueError) as exc:
         raise ModelUnavailable(f"model set 'embeddings' is incomplete: {exc}") from exc
     try:
         encoders = [SentenceEncoder(layers) for layers in members]
     except EmbeddingsMissing as exc:
         raise ModelUnavailable(str(exc)) from exc
+    try:
+        refiner = SentimentRefiner(encoders, mix, weights, bias)
+    except ValueError as exc:  # a head that does not fit the shipped encoders
+        raise ModelUnavailable(f"model set 'embeddings' is incomplete: {exc}") from exc
     default = _load("default")
     return ModelSet(
         name="embeddings",
@@ -397,7 +399,7 @@ def _load_embeddings() -> ModelSet:
         language=default._language,
         intent_thresholds=default.intent_thresholds,
         irony_threshold=default.irony_threshold,
-        sentiment_refiner=SentimentRefiner(encoders, mix, weights, bias),
+        sentiment_refiner=refiner,
     )
 
 
