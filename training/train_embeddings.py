@@ -18,7 +18,9 @@ best. With ``--cache`` the trained layers and head are kept (``embeddings_head.n
 ``embeddings_head_seed<N>.npz`` for ``--seed N`` > 0), and ``--head FILE`` redoes only that
 last choice. ``--head FILE FILE ...`` (runs with different seeds) makes an ensemble: the
 members' head logits are averaged before mix and shift are chosen, which is one linear head
-over the members' embeddings side by side. Writes ``src/groundswell/models/embeddings.npz``:
+over the members' embeddings side by side; a shipped ``embeddings.npz`` given to ``--head``
+stands for its members (``shipped_members``), so seeds can be added to a shipped set. Every
+epoch's layers and head are also kept in ``--cache`` (``..._epoch<E>.npz``). Writes ``src/groundswell/models/embeddings.npz``:
 the fine-tuned layers (float16, named ``layer<i>.<parameter>``; member ``j`` >= 1 of an
 ensemble ``member<j>.layer<i>.<parameter>``), ``weights`` (384 x 3 per member, stacked),
 ``bias`` and ``mix`` (3 x 3).
@@ -57,6 +59,7 @@ HIDDEN = 384
 MIX_GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5)
 SHIFT_GRID = np.arange(0.0, 3.001, 0.05)
 
+SUMMARY = ROOT / "training" / "embeddings_training.json"
 States = list[np.ndarray]  # one (tokens x 384) float16 array per text
 
 
@@ -245,6 +248,25 @@ def ensemble_arrays(members: Sequence[dict[str, np.ndarray]]) -> dict[str, np.nd
     return out
 
 
+def shipped_members(arrays: dict[str, np.ndarray], summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """A shipped set (``mix`` present) split back into ``--head`` members: each member's
+    layers under their single-encoder names, its block of ``weights`` times the member count,
+    and as bias the shipped bias less the negative shift in ``summary`` (the set's
+    ``embeddings_training.json``). The members' own biases are lost in the mean, but the mean
+    of the members' logits, all an ensemble uses, comes back exactly."""
+    n = arrays["weights"].shape[0] // HIDDEN
+    bias = arrays["bias"] - np.array([summary["negative_bias_shift"], 0.0, 0.0], np.float32)
+    epochs = summary["best_epoch"] if n > 1 else [summary["best_epoch"]]
+    out = []
+    for j in range(n):
+        prefix = "" if j == 0 else f"member{j}."
+        layers = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(f"{prefix}layer")}
+        weights = arrays["weights"][j * HIDDEN : (j + 1) * HIDDEN]
+        member = {"weights": (weights * n).astype(np.float32), "bias": bias.astype(np.float32)}
+        out.append({"arrays": layers | member, "epoch": int(epochs[j])})
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--k", type=int, default=4, help="top layers to fine-tune")
@@ -268,6 +290,8 @@ def main() -> None:
         "several files (runs with other --seed): an ensemble, their heads averaged",
     )
     args = parser.parse_args()
+    # What the shipped embeddings.npz was built with (this run rewrites the file at its end).
+    shipped = json.loads(SUMMARY.read_text(encoding="utf-8"))
     started = time.time()
     trainer = Trainer(args.k, args.threads, args.seed)
     if args.cache is not None:
@@ -296,12 +320,21 @@ def main() -> None:
     y_val, y_dev = np.array(v_y), np.array([SENT[str(r["sentiment"])] for r in b_dev])
 
     best: dict[str, Any] = {"val": -1.0}
+    head_name = "embeddings_head.npz" if args.seed == 0 else f"embeddings_head_seed{args.seed}.npz"
 
     def on_epoch(epoch: int) -> None:
         val = macro_recall(y_val, trainer.logits(h_val).argmax(axis=1))
         print(json.dumps({"epoch": epoch, "val_macro_recall": round(val, 4)}), flush=True)
+        arrays = trainer.arrays()
+        if args.cache is not None and args.limit == 0:
+            # Every epoch's layers and head, for ensembles of epochs (`--head`).
+            np.savez(
+                args.cache / f"{head_name.removesuffix('.npz')}_epoch{epoch}.npz",
+                epoch=epoch,
+                **arrays,
+            )
         if val > best["val"]:
-            best.update(val=val, epoch=epoch, arrays=trainer.arrays())
+            best.update(val=val, epoch=epoch, arrays=arrays)
 
     if args.head is None:
         x = (
@@ -319,18 +352,17 @@ def main() -> None:
         )
         if args.cache is not None and args.limit == 0:
             # The trained layers and head before the operating point: `--head` reuses them.
-            name = (
-                "embeddings_head.npz" if args.seed == 0 else f"embeddings_head_seed{args.seed}.npz"
-            )
-            np.savez(args.cache / name, epoch=best["epoch"], **best["arrays"])
+            np.savez(args.cache / head_name, epoch=best["epoch"], **best["arrays"])
         members: list[dict[str, Any]] = [best]
     else:
         members = []
         for path in args.head:
             with np.load(path) as z:
-                members.append(
-                    {"arrays": {k: z[k] for k in z.files if k != "epoch"}, "epoch": int(z["epoch"])}
-                )
+                arrays = {k: z[k] for k in z.files if k != "epoch"}
+                if "mix" in arrays:
+                    members += shipped_members(arrays, shipped)
+                else:
+                    members.append({"arrays": arrays, "epoch": int(z["epoch"])})
 
     def head_logits(arrays: dict[str, np.ndarray], sets: Sequence[States]) -> list[np.ndarray]:
         """A member's head logits on each of ``sets``, from the float16 layers that ship."""
@@ -406,9 +438,7 @@ def main() -> None:
     print(json.dumps(summary))
     if args.limit == 0:
         # The model card (write_cards.py) quotes these choices.
-        (ROOT / "training" / "embeddings_training.json").write_text(
-            json.dumps(summary, indent=1) + "\n", encoding="utf-8"
-        )
+        SUMMARY.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {OUT / 'embeddings.npz'}")
 
 
