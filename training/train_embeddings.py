@@ -20,10 +20,10 @@ last choice. ``--head FILE FILE ...`` (runs with different seeds) makes an ensem
 members' head logits are averaged before mix and shift are chosen, which is one linear head
 over the members' embeddings side by side; a shipped ``embeddings.npz`` given to ``--head``
 stands for its members (``shipped_members``), so seeds can be added to a shipped set. Every
-epoch's layers and head are also kept in ``--cache`` (``..._epoch<E>.npz``). Writes ``src/groundswell/models/embeddings.npz``:
-the fine-tuned layers (float16, named ``layer<i>.<parameter>``; member ``j`` >= 1 of an
-ensemble ``member<j>.layer<i>.<parameter>``), ``weights`` (384 x 3 per member, stacked),
-``bias`` and ``mix`` (3 x 3).
+epoch's layers and head are also kept in ``--cache`` (``..._epoch<E>.npz``). Writes
+``src/groundswell/models/embeddings.npz``: the fine-tuned layers (float16, named
+``layer<i>.<parameter>``; member ``j`` >= 1 of an ensemble ``member<j>.layer<i>.<parameter>``),
+``weights`` (384 x 3 per member, stacked), ``bias`` and ``mix`` (3 x 3).
 
     python training/train_embeddings.py [--k 4] [--epochs 3] [--seed 0] [--cache DIR]
     python training/train_embeddings.py --cache DIR --head HEAD [HEAD ...]
