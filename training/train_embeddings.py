@@ -220,6 +220,31 @@ class Trainer:
                     )
             on_epoch(epoch)
 
+    def head_logits(
+        self, arrays: dict[str, np.ndarray], sets: Sequence[States]
+    ) -> list[np.ndarray]:
+        """A member's head logits on each of ``sets``, from the float16 layers that ship."""
+        trained = layer_states(arrays)
+        wanted = list(range(self.first_trained, len(self.model.encoder.layer)))
+        if sorted(trained) != wanted:
+            raise SystemExit(
+                f"the trained layers are {sorted(trained)}: run with --k {len(trained)}"
+            )
+        for index, parameters in trained.items():
+            state = self.model.encoder.layer[index].state_dict()
+            for name, value in parameters.items():
+                state[name].copy_(self.torch.from_numpy(value.astype(np.float32)))
+        self.top.eval()
+        outs = []
+        for hs in sets:
+            out = np.zeros((len(hs), 3), dtype=np.float32)
+            with self.torch.inference_mode():
+                for s in range(0, len(hs), 256):
+                    emb = self._embed(*self._batch(hs[s : s + 256])).numpy()
+                    out[s : s + 256] = emb @ arrays["weights"] + arrays["bias"]
+            outs.append(out)
+        return outs
+
     def arrays(self) -> dict[str, np.ndarray]:
         """The fine-tuned layers (float16) and the head with its scale folded in."""
         out: dict[str, np.ndarray] = {}
@@ -246,6 +271,28 @@ def ensemble_arrays(members: Sequence[dict[str, np.ndarray]]) -> dict[str, np.nd
     bias = np.mean([m["bias"] for m in members], axis=0).astype(np.float32)
     out["bias"] = members[0]["bias"] if n == 1 else bias
     return out
+
+
+def operating_point(
+    val: tuple[np.ndarray, np.ndarray, np.ndarray], dev: tuple[np.ndarray, np.ndarray, np.ndarray]
+) -> tuple[float, float, dict[float, float], dict[float, float]]:
+    """Mix and shift together, from (head logits, centred default logits, labels) on TweetEval
+    val and on brand dev: for each mix of `MIX_GRID` the brand rule's shift on dev, then the mix
+    with the best val macro-recall at its shift (the operating point is part of what is
+    compared). Returns ``(mix, shift, shift by mix, val macro-recall by mix)``."""
+    (val_head, val_default, y_val), (dev_head, dev_default, y_dev) = val, dev
+    found = {a: negative_shift(dev_head + a * dev_default, y_dev) for a in MIX_GRID}
+    shifts = {a: shift for a, shift in found.items() if shift is not None}
+    if not shifts:
+        raise SystemExit("brand dev negative recall stays under the target with every mix")
+    mix_scores = {
+        a: macro_recall(
+            y_val, (val_head + a * val_default + np.array([shift, 0.0, 0.0])).argmax(axis=1)
+        )
+        for a, shift in shifts.items()
+    }
+    alpha = max(mix_scores, key=lambda a: (round(mix_scores[a], 4), -a))
+    return alpha, shifts[alpha], shifts, mix_scores
 
 
 def shipped_members(arrays: dict[str, np.ndarray], summary: dict[str, Any]) -> list[dict[str, Any]]:
@@ -364,29 +411,6 @@ def main() -> None:
                 else:
                     members.append({"arrays": arrays, "epoch": int(z["epoch"])})
 
-    def head_logits(arrays: dict[str, np.ndarray], sets: Sequence[States]) -> list[np.ndarray]:
-        """A member's head logits on each of ``sets``, from the float16 layers that ship."""
-        trained = layer_states(arrays)
-        wanted = list(range(trainer.first_trained, len(trainer.model.encoder.layer)))
-        if sorted(trained) != wanted:
-            raise SystemExit(
-                f"the trained layers are {sorted(trained)}: run with --k {len(trained)}"
-            )
-        for index, parameters in trained.items():
-            state = trainer.model.encoder.layer[index].state_dict()
-            for name, value in parameters.items():
-                state[name].copy_(trainer.torch.from_numpy(value.astype(np.float32)))
-        trainer.top.eval()
-        outs = []
-        for hs in sets:
-            out = np.zeros((len(hs), 3), dtype=np.float32)
-            with trainer.torch.inference_mode():
-                for s in range(0, len(hs), 256):
-                    emb = trainer._embed(*trainer._batch(hs[s : s + 256])).numpy()
-                    out[s : s + 256] = emb @ arrays["weights"] + arrays["bias"]
-            outs.append(out)
-        return outs
-
     default = load_model_set("default")
 
     def centred_default(texts: Sequence[str]) -> np.ndarray:
@@ -395,24 +419,13 @@ def main() -> None:
         return logits - logits.mean(axis=1, keepdims=True)
 
     # An ensemble averages its members' head logits (one linear head over their embeddings).
-    per_member = [head_logits(m["arrays"], (h_val, h_dev)) for m in members]
+    per_member = [trainer.head_logits(m["arrays"], (h_val, h_dev)) for m in members]
     val_head, dev_head = (np.mean(logits, axis=0) for logits in zip(*per_member, strict=True))
     val_head_score = macro_recall(y_val, val_head.argmax(axis=1))
     val_default, dev_default = centred_default(v_x), centred_default(d_x)
-    # Mix and shift together: for each mix the brand rule's shift, then the best val figure
-    # with that shift (the operating point is part of what is compared).
-    found = {a: negative_shift(dev_head + a * dev_default, y_dev) for a in MIX_GRID}
-    shifts = {a: shift for a, shift in found.items() if shift is not None}
-    if not shifts:
-        raise SystemExit("brand dev negative recall stays under the target with every mix")
-    mix_scores = {
-        a: macro_recall(
-            y_val, (val_head + a * val_default + np.array([shift, 0.0, 0.0])).argmax(axis=1)
-        )
-        for a, shift in shifts.items()
-    }
-    alpha = max(mix_scores, key=lambda a: (round(mix_scores[a], 4), -a))
-    shift = shifts[alpha]
+    alpha, shift, shifts, mix_scores = operating_point(
+        (val_head, val_default, y_val), (dev_head, dev_default, y_dev)
+    )
     arrays = ensemble_arrays([m["arrays"] for m in members])
     arrays["bias"] = arrays["bias"] + np.array([shift, 0.0, 0.0], dtype=np.float32)
     arrays["mix"] = (alpha * np.eye(3)).astype(np.float32)
