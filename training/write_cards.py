@@ -366,8 +366,9 @@ error, and the mix whose TweetEval val macro-recall at its shift is best (mix
 {table(emb["brand_sentiment"])}
 
 ## Intended use and failure modes
-As the default sentiment card; far slower (the three-encoder set of 2026-12-07: about 50
-posts/s on a 2-core machine, against thousands for the default set), for batches where
+As the default sentiment card; far slower (the five-encoder set of 2026-12-07: about 38
+posts/s on a 2-core machine and 1.4 GB resident, against thousands of posts/s for the default
+set), for batches where
 accuracy matters more than speed. Only the
 sentiment differs from the default set; the cues (`why`) stay the default set's word cues.
 The brand operating point's negative shift (+{emb_train.get("negative_bias_shift", "?")}) costs neutral recall: on general (non brand-directed) tweets,
