@@ -302,6 +302,12 @@ def shipped_members(arrays: dict[str, np.ndarray], summary: dict[str, Any]) -> l
     ``embeddings_training.json``). The members' own biases are lost in the mean, but the mean
     of the members' logits, all an ensemble uses, comes back exactly."""
     n = arrays["weights"].shape[0] // HIDDEN
+    described = summary.get("members", 1)
+    if n != described:
+        raise SystemExit(
+            f"this set has {n} members, embeddings_training.json describes {described}: "
+            "the shift to take off its bias is unknown"
+        )
     bias = arrays["bias"] - np.array([summary["negative_bias_shift"], 0.0, 0.0], np.float32)
     epochs = summary["best_epoch"] if n > 1 else [summary["best_epoch"]]
     out = []
