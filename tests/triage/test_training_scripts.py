@@ -49,3 +49,14 @@ def test_a_shipped_embeddings_set_splits_into_members_that_rebuild_it(
     for key, value in shipped.items():
         assert rebuilt[key].dtype == value.dtype, key
         np.testing.assert_allclose(rebuilt[key], value, rtol=1e-6, atol=1e-7, err_msg=key)
+
+
+def test_a_shipped_set_its_summary_does_not_describe_is_refused(train_embeddings: Any) -> None:
+    arrays = {
+        "weights": np.zeros((384 * 2, 3), np.float32),
+        "bias": np.zeros(3, np.float32),
+        "mix": np.eye(3, dtype=np.float32),
+    }
+    summary = {"members": 3, "negative_bias_shift": 0.8, "best_epoch": [2, 2, 2]}
+    with pytest.raises(SystemExit, match="this set has 2 members"):
+        train_embeddings.shipped_members(arrays, summary)
