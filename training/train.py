@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import sys
 import time
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -428,6 +430,11 @@ def main() -> None:
     print(f"intents done {time.time() - started:.0f}s", flush=True)
 
     np.savez_compressed(MODELS / "default.npz", weights=weights.astype(np.float16), bias=bias)
+    # The sentiment blend's lbfgs part stops before convergence, so its weights depend on these
+    # versions (training/README.md, "Reproducibility"): record them with the weights.
+    summary["environment"] = {"python": platform.python_version()} | {
+        name: metadata.version(name) for name in ("numpy", "scipy", "scikit-learn")
+    }
     config = {
         "name": "default",
         "feature_version": FEATURE_VERSION,
