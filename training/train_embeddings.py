@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT / "training"))
 import datasets  # noqa: E402
 from train import BRAND_WEIGHT, NEGATIVE_RECALL_TARGET, brand  # noqa: E402
 
-from groundswell.triage._model_embeddings import layer_states  # noqa: E402
+from groundswell.triage._model_embeddings import layer_states, member_layer_states  # noqa: E402
 from groundswell.triage.models import load_model_set  # noqa: E402
 
 OUT = Path(os.environ.get("GROUNDSWELL_TRAIN_OUT", ROOT / "src" / "groundswell" / "models"))
@@ -310,10 +310,12 @@ def shipped_members(arrays: dict[str, np.ndarray], summary: dict[str, Any]) -> l
         )
     bias = arrays["bias"] - np.array([summary["negative_bias_shift"], 0.0, 0.0], np.float32)
     epochs = summary["best_epoch"] if n > 1 else [summary["best_epoch"]]
+    encoders = member_layer_states(arrays)
+    if len(encoders) != n:
+        raise SystemExit(f"this set has layers for {len(encoders)} encoders and a head for {n}")
     out = []
-    for j in range(n):
-        prefix = "" if j == 0 else f"member{j}."
-        layers = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(f"{prefix}layer")}
+    for j, states in enumerate(encoders):
+        layers = {f"layer{i}.{k}": v for i, params in states.items() for k, v in params.items()}
         weights = arrays["weights"][j * HIDDEN : (j + 1) * HIDDEN]
         member = {"weights": (weights * n).astype(np.float32), "bias": bias.astype(np.float32)}
         out.append({"arrays": layers | member, "epoch": int(epochs[j])})
@@ -343,8 +345,6 @@ def main() -> None:
         "several files (runs with other --seed): an ensemble, their heads averaged",
     )
     args = parser.parse_args()
-    # What the shipped embeddings.npz was built with (this run rewrites the file at its end).
-    shipped = json.loads(SUMMARY.read_text(encoding="utf-8"))
     started = time.time()
     trainer = Trainer(args.k, args.threads, args.seed)
     if args.cache is not None:
@@ -409,6 +409,8 @@ def main() -> None:
         members: list[dict[str, Any]] = [best]
     else:
         members = []
+        # What the shipped embeddings.npz was built with, read before this run rewrites it.
+        shipped = json.loads(SUMMARY.read_text(encoding="utf-8"))
         for path in args.head:
             with np.load(path) as z:
                 arrays = {k: z[k] for k in z.files if k != "epoch"}
