@@ -26,6 +26,12 @@ from typing import Any
 # data gives byte-identical weights (the shipped set was written this way).
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
+# One BLAS kernel: OpenBLAS picks its kernels by CPU (SkylakeX with AVX-512, Haswell with AVX2,
+# Zen on AMD), the kernels round differently, and lbfgs stops after `max_iter` steps, so the
+# sentiment and intent heads moved by up to 0.57 in a weight from one machine to another.
+# Haswell's kernels run on every x86-64 CPU with AVX2 (Intel since 2013, AMD since 2015).
+BLAS_CORETYPE = "Haswell"
+os.environ.setdefault("OPENBLAS_CORETYPE", BLAS_CORETYPE)
 
 import numpy as np  # noqa: E402
 from scipy import sparse  # noqa: E402
@@ -34,6 +40,9 @@ from sklearn.metrics import f1_score  # noqa: E402
 from sklearn.multiclass import OneVsRestClassifier  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+CONSTRAINTS = ROOT / "training" / "constraints.txt"
+PINNED = ("numpy", "scipy", "scikit-learn", "threadpoolctl", "joblib")
+"""The packages whose versions decide the weights (pinned in ``training/constraints.txt``)."""
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "training"))
 
@@ -84,6 +93,33 @@ raised TweetEval val macro-recall (0.717 without; 0.715 at 0.3, 0.703 at 1.0); k
 reproduce it."""
 DISTILL_TEMPERATURE = 1.0
 DISTILL_HARD = 0.0
+
+
+def blas_kernels() -> str:
+    """The BLAS libraries loaded and the kernel each runs, e.g. ``openblas 0.3.31 Haswell``."""
+    from threadpoolctl import threadpool_info
+
+    found = {
+        f"{i.get('internal_api')} {i.get('version')} {i.get('architecture')}"
+        for i in threadpool_info()
+        if i.get("user_api") == "blas"
+    }
+    return ", ".join(sorted(found)) or "none found"
+
+
+def environment_drift() -> list[str]:
+    """What differs from the environment that wrote the shipped set: each pinned package whose
+    installed version is not the one in ``training/constraints.txt``, and a BLAS kernel other
+    than `BLAS_CORETYPE`. Empty when this run can rewrite the shipped weights byte for byte."""
+    drift = []
+    for line in CONSTRAINTS.read_text(encoding="utf-8").splitlines():
+        name, sep, version = line.split("#", 1)[0].strip().partition("==")
+        if sep and (installed := metadata.version(name)) != version:
+            drift.append(f"{name} {installed} (pinned {version})")
+    kernels = blas_kernels()
+    if "openblas" not in kernels or any(not k.endswith(BLAS_CORETYPE) for k in kernels.split(", ")):
+        drift.append(f"BLAS {kernels} (pinned OpenBLAS {BLAS_CORETYPE})")
+    return drift
 
 
 def build_lexicon(source: str) -> dict[str, float]:
@@ -226,6 +262,13 @@ def logit(p: float) -> float:
 
 def main() -> None:
     started = time.time()
+    if drift := environment_drift():
+        print(
+            "warning: the weights will differ from the shipped set, which was trained with "
+            "the versions in training/constraints.txt (pip install -e . -c "
+            "training/constraints.txt); here: " + "; ".join(drift),
+            file=sys.stderr,
+        )
     MODELS.mkdir(parents=True, exist_ok=True)
     source = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--lexicon=")), "own")
     if source not in ("own", "vader", "none"):
@@ -432,9 +475,11 @@ def main() -> None:
     np.savez_compressed(MODELS / "default.npz", weights=weights.astype(np.float16), bias=bias)
     # The sentiment head's weights differ between these versions (training/README.md,
     # "Reproducibility"): record them with the weights.
-    summary["environment"] = {"python": platform.python_version()} | {
-        name: metadata.version(name) for name in ("numpy", "scipy", "scikit-learn")
-    }
+    summary["environment"] = (
+        {"python": platform.python_version()}
+        | {name: metadata.version(name) for name in PINNED}
+        | {"blas": blas_kernels()}
+    )
     config = {
         "name": "default",
         "feature_version": FEATURE_VERSION,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,19 +18,65 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def train_embeddings(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
-    """training/train_embeddings.py imported for one test: the paths it adds and the training
-    modules it loads (``datasets``, ``train``...) are taken away again afterwards; the package
-    modules stay, so no test sees a second copy of a class."""
+def import_training(name: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
+    """training/<name>.py imported for one test: the paths it adds, the environment variables
+    it sets (thread counts, BLAS kernel) and the training modules it loads (``datasets``,
+    ``train``...) are taken away again afterwards; the package modules stay, so no test sees a
+    second copy of a class."""
     monkeypatch.setattr(sys, "path", list(sys.path))
+    environ = dict(os.environ)
     before = set(sys.modules)
     sys.path.insert(0, str(ROOT / "training"))
-    yield importlib.import_module("train_embeddings")
+    yield importlib.import_module(name)
     training = str(ROOT / "training")
-    for name in set(sys.modules) - before:
-        if str(getattr(sys.modules[name], "__file__", "") or "").startswith(training):
-            del sys.modules[name]
+    for module in set(sys.modules) - before:
+        if str(getattr(sys.modules[module], "__file__", "") or "").startswith(training):
+            del sys.modules[module]
+    os.environ.clear()
+    os.environ.update(environ)
+
+
+@pytest.fixture
+def train_embeddings(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
+    yield from import_training("train_embeddings", monkeypatch)
+
+
+@pytest.fixture
+def train(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
+    yield from import_training("train", monkeypatch)
+
+
+def test_the_shipped_default_set_was_trained_in_the_pinned_environment(train: Any) -> None:
+    # Its weights depend on these versions and on OpenBLAS's kernel (training/README.md,
+    # "Reproducibility"): what default.json records must be what constraints.txt pins.
+    config = json.loads((ROOT / "src" / "groundswell" / "models" / "default.json").read_text())
+    recorded = config["training"]["environment"]
+    pins = dict(
+        line.split("==")
+        for line in train.CONSTRAINTS.read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    assert set(pins) == set(train.PINNED)
+    assert {name: recorded[name] for name in pins} == pins
+    kernels = recorded["blas"].split(", ")
+    assert kernels
+    assert all(k.startswith("openblas ") for k in kernels)
+    assert all(k.endswith(f" {train.BLAS_CORETYPE}") for k in kernels)
+
+
+def test_a_run_outside_the_pinned_environment_is_named(
+    train: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pins = tmp_path / "constraints.txt"
+    pins.write_text("# a comment\nnumpy==0.0.1  # too old\n\nscipy>=1\n")
+    monkeypatch.setattr(train, "CONSTRAINTS", pins)
+    monkeypatch.setattr(train, "blas_kernels", lambda: "openblas 0.3.31 Haswell")
+    installed = importlib.metadata.version("numpy")
+    assert train.environment_drift() == [f"numpy {installed} (pinned 0.0.1)"]
+    monkeypatch.setattr(train, "blas_kernels", lambda: "openblas 0.3.31 SkylakeX")
+    assert train.environment_drift()[1] == "BLAS openblas 0.3.31 SkylakeX (pinned OpenBLAS Haswell)"
+    monkeypatch.setattr(train, "blas_kernels", lambda: "mkl 2025.1 skylake")
+    assert train.environment_drift()[1].startswith("BLAS mkl")
 
 
 def test_a_shipped_embeddings_set_splits_into_members_that_rebuild_it(
