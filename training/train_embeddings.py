@@ -411,13 +411,18 @@ def main() -> None:
         members = []
         # What the shipped embeddings.npz was built with, read before this run rewrites it.
         shipped = json.loads(SUMMARY.read_text(encoding="utf-8"))
+        sources: list[str] = []
         for path in args.head:
             with np.load(path) as z:
                 arrays = {k: z[k] for k in z.files if k != "epoch"}
                 if "mix" in arrays:
                     members += shipped_members(arrays, shipped)
+                    # A shipped set stands for the files it was built from.
+                    earlier = shipped.get("head_from", path.name)
+                    sources += earlier if isinstance(earlier, list) else [earlier]
                 else:
                     members.append({"arrays": arrays, "epoch": int(z["epoch"])})
+                    sources.append(path.name)
 
     default = load_model_set("default")
 
@@ -454,8 +459,7 @@ def main() -> None:
         "seconds": round(time.time() - started),
     }
     if args.head is not None:
-        names = [path.name for path in args.head]
-        summary["head_from"] = names[0] if len(names) == 1 else names
+        summary["head_from"] = sources[0] if len(sources) == 1 else sources
     print(json.dumps(summary))
     if args.limit == 0:
         # The model card (write_cards.py) quotes these choices.
