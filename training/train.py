@@ -265,8 +265,8 @@ def main() -> None:
     if drift := environment_drift():
         print(
             "warning: the weights will differ from the shipped set, which was trained with "
-            "the versions in training/constraints.txt (pip install -e . -c "
-            "training/constraints.txt); here: " + "; ".join(drift),
+            f"the versions in training/constraints.txt and OpenBLAS's {BLAS_CORETYPE} kernel "
+            "(pip install -e . -c training/constraints.txt); here: " + "; ".join(drift),
             file=sys.stderr,
         )
     MODELS.mkdir(parents=True, exist_ok=True)
