@@ -116,24 +116,53 @@ class _FixedEncoder:
         return np.full((len(texts), 384), self.value, dtype=np.float32)
 
 
-def test_sentiment_refiner_reads_every_encoder_side_by_side() -> None:
+def test_embeddings_refiner_reads_every_encoder_side_by_side() -> None:
     weights = np.zeros((768, 3), dtype=np.float32)
     weights[:384, 0] = 1.0  # the first encoder's embedding pushes negative
     weights[384:, 2] = 1.0  # the second's positive
-    refiner = models.SentimentRefiner(
+    refiner = models.EmbeddingsRefiner(
         [_FixedEncoder(0.01), _FixedEncoder(0.02)],  # type: ignore[list-item]
         np.zeros((3, 3), dtype=np.float32),
         weights,
         np.array([0.0, 1.0, 0.0], dtype=np.float32),
     )
-    out = refiner.refine(["a", "b"], np.zeros((2, 3), dtype=np.float32))
-    np.testing.assert_allclose(out, [[3.84, 1.0, 7.68]] * 2, rtol=1e-5)
+    logits = np.arange(40, dtype=np.float32).reshape(2, 20)
+    out = refiner.refine(["a", "b"], logits)
+    np.testing.assert_allclose(out[:, :3], [[3.84, 1.0, 7.68]] * 2, rtol=1e-5)
+    # Without an offensive head every other column is the default set's, and the input stays.
+    np.testing.assert_array_equal(out[:, 3:], logits[:, 3:])
+    assert logits[0, 0] == 0.0
     with pytest.raises(ValueError, match="do not fit 1 encoder"):
-        models.SentimentRefiner(
+        models.EmbeddingsRefiner(
             [_FixedEncoder(0.0)],  # type: ignore[list-item]
             np.eye(3, dtype=np.float32),
             weights,
             np.zeros(3, dtype=np.float32),
+        )
+
+
+def test_embeddings_refiner_stacks_its_offensive_head_on_the_default_one() -> None:
+    head = models.OffensiveHead(mix=0.5, weights=np.full(768, 1.0, np.float32), bias=-1.0)
+    refiner = models.EmbeddingsRefiner(
+        [_FixedEncoder(0.01), _FixedEncoder(0.02)],  # type: ignore[list-item]
+        np.zeros((3, 3), dtype=np.float32),
+        np.zeros((768, 3), dtype=np.float32),
+        np.zeros(3, dtype=np.float32),
+        head,
+    )
+    logits = np.zeros((2, 20), dtype=np.float32)
+    logits[:, 17] = [2.0, -4.0]  # the default set's offensive logits
+    out = refiner.refine(["a", "b"], logits)
+    # 0.5 * default + (384 * 0.01 + 384 * 0.02) - 1
+    np.testing.assert_allclose(out[:, 17], [1.0 + 11.52 - 1.0, -2.0 + 11.52 - 1.0], rtol=1e-5)
+    np.testing.assert_array_equal(out[:, 18:], logits[:, 18:])
+    with pytest.raises(ValueError, match="offensive weights of shape"):
+        models.EmbeddingsRefiner(
+            [_FixedEncoder(0.0)],  # type: ignore[list-item]
+            np.eye(3, dtype=np.float32),
+            np.zeros((384, 3), dtype=np.float32),
+            np.zeros(3, dtype=np.float32),
+            head,
         )
 
 
@@ -151,6 +180,23 @@ def test_shipped_embeddings_set_holds_its_fine_tuned_layers() -> None:
             assert state["attention.self.query.weight"].shape == (384, 384)
             assert state["intermediate.dense.weight"].shape == (1536, 384)
             assert all(np.isfinite(v.astype(np.float32)).all() for v in state.values())
+
+
+def test_shipped_embeddings_set_holds_an_offensive_head_for_its_encoders() -> None:
+    base = Path(models.__file__).parent.parent / "models"
+    with np.load(base / "embeddings.npz") as npz:
+        width = npz["weights"].shape[0]
+    head = models._read_offensive_head(base / "embeddings_offensive.npz")
+    assert head is not None
+    assert head.weights.shape == (width,)
+    assert np.isfinite(head.weights).all()
+    assert 0.0 < head.mix < 2.0
+
+
+def test_an_embeddings_set_without_an_offensive_head_keeps_the_default_one(
+    tmp_path: Path,
+) -> None:
+    assert models._read_offensive_head(tmp_path / "embeddings_offensive.npz") is None
 
 
 @pytest.mark.slow
@@ -179,9 +225,13 @@ def test_embeddings_set_when_installed(model_set: ModelSet) -> None:
         "negative",
         "positive",
     ]
-    # Only the sentiment is refined; every other field is the default set's.
-    np.testing.assert_array_equal(raw.intents, base.intents)
-    np.testing.assert_array_equal(raw.offensive, base.offensive)
+    # Sentiment and offensive are refined; every other field is the default set's.
+    assert embeddings.refiner is not None
+    assert embeddings.refiner.offensive is not None
+    assert np.all((raw.offensive >= 0.0) & (raw.offensive <= 1.0))
+    assert not np.array_equal(raw.offensive, base.offensive)
+    for field in ("intents", "emotion", "hate", "irony"):
+        np.testing.assert_array_equal(getattr(raw, field), getattr(base, field), err_msg=field)
     assert raw.language == base.language
 
 

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Final
 
 import numpy as np
@@ -70,14 +71,27 @@ class RawPredictions:
     cues: list[dict[str, list[str]]] | None
 
 
-class SentimentRefiner:
-    """Sentiment of the ``embeddings`` set: a linear model over the default set's three
-    sentiment logits and the 384-dimensional sentence embedding of the text by each encoder
-    (one, or several fine-tuned alike: an ensemble whose heads are averaged is still one
-    linear model over the embeddings side by side).
+@dataclass(frozen=True)
+class OffensiveHead:
+    """The ``embeddings`` set's offensive head, stacked on the default one: logit = ``mix``
+    times the default set's offensive logit + the embeddings side by side @ ``weights`` +
+    ``bias`` (decision point 0, like the default heads' folded thresholds)."""
 
-    ``mix`` (3 x 3) weighs the default logits, ``weights`` (384 * encoders x 3) the
-    embeddings, plus ``bias`` (3,). Cues stay those of the default set's sparse features.
+    mix: float
+    weights: npt.NDArray[np.float32]
+    bias: float
+
+
+class EmbeddingsRefiner:
+    """What the ``embeddings`` set changes in the default set's logits, from the 384-dimensional
+    sentence embedding of each text by each encoder (one, or several fine-tuned alike: an
+    ensemble whose heads are averaged is still one linear model over the embeddings side by
+    side).
+
+    Sentiment: ``mix`` (3 x 3) weighs the default set's centred sentiment logits, ``weights``
+    (384 * encoders x 3) the embeddings, plus ``bias`` (3,). Offensive, when the set has an
+    `OffensiveHead`: that head over the same embeddings. Every other column, and every cue
+    (the default set's sparse features), stays the default set's.
     """
 
     def __init__(
@@ -86,26 +100,42 @@ class SentimentRefiner:
         mix: npt.NDArray[np.float32],
         weights: npt.NDArray[np.float32],
         bias: npt.NDArray[np.float32],
+        offensive: OffensiveHead | None = None,
     ) -> None:
-        if not encoders or weights.shape != (EMBEDDING_DIM * len(encoders), 3):
+        width = EMBEDDING_DIM * len(encoders)
+        if not encoders or weights.shape != (width, 3):
             raise ValueError(
                 f"weights of shape {weights.shape} do not fit {len(encoders)} encoder(s)"
+            )
+        if offensive is not None and offensive.weights.shape != (width,):
+            raise ValueError(
+                f"offensive weights of shape {offensive.weights.shape} do not fit "
+                f"{len(encoders)} encoder(s)"
             )
         self._encoders = list(encoders)
         self._mix = np.array(mix, dtype=np.float32)
         self._weights = np.array(weights, dtype=np.float32)
         self._bias = np.array(bias, dtype=np.float32)
+        self.offensive = offensive
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        """Each text's embedding by every encoder, side by side (n x 384 * encoders)."""
+        return np.hstack([encoder.encode(texts) for encoder in self._encoders])
 
     def refine(
-        self, texts: Sequence[str], default_logits: npt.NDArray[np.float32]
+        self, texts: Sequence[str], logits: npt.NDArray[np.float32]
     ) -> npt.NDArray[np.float32]:
-        """Sentiment logits (n x 3) from the default logits and the texts' embeddings."""
-        emb = np.hstack([encoder.encode(texts) for encoder in self._encoders])
+        """The default set's logits (n x ``len(COLUMNS)``) with the columns this set refines
+        replaced (a new array)."""
+        emb = self.embed(texts)
+        out = np.array(logits, dtype=np.float32)
         # Trained on centred logits (log-probabilities minus their mean): centre them too.
-        centred = default_logits - default_logits.mean(axis=1, keepdims=True)
-        out: npt.NDArray[np.float32] = (
-            centred @ self._mix.T + emb @ self._weights + self._bias
-        ).astype(np.float32)
+        sent = logits[:, _SENT]
+        centred = sent - sent.mean(axis=1, keepdims=True)
+        out[:, _SENT] = centred @ self._mix.T + emb @ self._weights + self._bias
+        if self.offensive is not None:
+            head = self.offensive
+            out[:, _OFF] = head.mix * logits[:, _OFF] + emb @ head.weights + head.bias
         return out
 
 
@@ -123,7 +153,7 @@ class ModelSet:
         intent_thresholds: dict[str, float],
         irony_threshold: float,
         cue_threshold: float = 0.5,
-        sentiment_refiner: SentimentRefiner | None = None,
+        refiner: EmbeddingsRefiner | None = None,
     ) -> None:
         if weights.shape != (featurizer.n_features, len(COLUMNS)):
             raise ModelUnavailable(
@@ -147,7 +177,7 @@ class ModelSet:
         self._bias = np.array(bias, dtype=np.float32)
         self._bias.setflags(write=False)
         self._thresholds = np.array([intent_thresholds[x] for x in INTENT_LABELS], dtype=np.float32)
-        self._refiner = sentiment_refiner
+        self.refiner = refiner
 
     def predict(self, texts: Sequence[str], *, explain: bool = True) -> RawPredictions:
         """Predict every field for ``texts`` (any length, empty strings allowed).
@@ -172,8 +202,8 @@ class ModelSet:
         languages, lang_conf = self._language.identify(texts)
         feats = self._featurizer.featurize(texts)
         logits = np.asarray(feats.matrix @ self._weights, dtype=np.float32) + self._bias
-        if self._refiner is not None:
-            logits[:, _SENT] = self._refiner.refine(texts, logits[:, _SENT])
+        if self.refiner is not None:
+            logits = self.refiner.refine(texts, logits)
         sentiment = _softmax(logits[:, _SENT])
         emotion = _softmax(logits[:, _EMO])
         sig = _sigmoid(logits[:, _INTENT.start :])
@@ -368,9 +398,10 @@ def _load(name: str) -> ModelSet:
 
 
 def _load_embeddings() -> ModelSet:
-    """The default heads, with the sentiment refined by sentence embeddings (from
-    all-MiniLM-L6-v2 with its top layers replaced by the shipped fine-tuned ones; one encoder
-    per member when the shipped set is an ensemble)."""
+    """The default heads, with the sentiment (``embeddings.npz``) and, when
+    ``embeddings_offensive.npz`` is there, the offensive head refined by sentence embeddings
+    (from all-MiniLM-L6-v2 with its top layers replaced by the shipped fine-tuned ones; one
+    encoder per member when the shipped set is an ensemble)."""
     base = resources.files("groundswell").joinpath("models")
     try:
         with base.joinpath("embeddings.npz").open("rb") as fh, np.load(fh) as npz:
@@ -380,6 +411,7 @@ def _load_embeddings() -> ModelSet:
         weights = np.asarray(arrays["weights"], dtype=np.float32)
         bias = np.asarray(arrays["bias"], dtype=np.float32)
         members = member_layer_states(arrays)
+        offensive = _read_offensive_head(base.joinpath("embeddings_offensive.npz"))
     except (FileNotFoundError, KeyError, ValueError) as exc:
         raise ModelUnavailable(f"model set 'embeddings' is incomplete: {exc}") from exc
     try:
@@ -387,7 +419,7 @@ def _load_embeddings() -> ModelSet:
     except EmbeddingsMissing as exc:
         raise ModelUnavailable(str(exc)) from exc
     try:
-        refiner = SentimentRefiner(encoders, mix, weights, bias)
+        refiner = EmbeddingsRefiner(encoders, mix, weights, bias, offensive)
     except ValueError as exc:  # a head that does not fit the shipped encoders
         raise ModelUnavailable(f"model set 'embeddings' is incomplete: {exc}") from exc
     default = _load("default")
@@ -399,8 +431,21 @@ def _load_embeddings() -> ModelSet:
         language=default._language,
         intent_thresholds=default.intent_thresholds,
         irony_threshold=default.irony_threshold,
-        sentiment_refiner=refiner,
+        refiner=refiner,
     )
+
+
+def _read_offensive_head(path: Traversable) -> OffensiveHead | None:
+    """The embeddings set's offensive head (training/embeddings_offensive.py), or None when
+    the file is not shipped (the default set's offensive head is then used)."""
+    if not path.is_file():
+        return None
+    with path.open("rb") as fh, np.load(fh) as npz:
+        return OffensiveHead(
+            mix=float(npz["mix"]),
+            weights=np.asarray(npz["weights"], dtype=np.float32),
+            bias=float(npz["bias"]),
+        )
 
 
 def _read_lexicon(text: str) -> dict[str, float]:
