@@ -126,6 +126,28 @@ def oof(x: np.ndarray, y: np.ndarray, c: float, seed: int = 0) -> np.ndarray:
     return out
 
 
+def fold(
+    stack: tuple[float, float, float],
+    threshold: float,
+    vectors: tuple[np.ndarray, float],
+    default_threshold: float,
+) -> tuple[float, np.ndarray, float]:
+    """The stack as the shipped ``(mix, weights, bias)``. ``stack`` is (weight of the default
+    logit, weight of the vectors' logit, intercept), learnt on raw logits with its decision at
+    ``threshold``; ``vectors`` the regression over the vectors (coef, intercept). The shipped
+    default logit is the raw one less logit(``default_threshold``), which train.py folds into
+    its bias, so that is added back here; the decision point becomes 0."""
+    w_default, w_vectors, intercept = stack
+    coef, vectors_intercept = vectors
+    bias = (
+        w_default * train.logit(default_threshold)
+        + w_vectors * vectors_intercept
+        + intercept
+        - threshold
+    )
+    return w_default, (w_vectors * coef).astype(np.float32), float(bias)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cache", type=Path, default=None, help="folder for the embeddings")
@@ -150,17 +172,13 @@ def main() -> None:
     stack = regression(1e4).fit(stacked, ty)
     f1, threshold = best_threshold(ty, stack.decision_function(stacked))
     w_default, w_emb = (float(w) for w in stack.coef_[0])
-
-    # The shipped default logit is its raw logit less logit(val threshold) (train.py folds
-    # the threshold into the bias): add it back, since the stack learnt raw logits.
     config = json.loads((MODELS / "default.json").read_text(encoding="utf-8"))
-    folded = float(config["training"]["offensive"]["val_threshold_folded"])
     final = regression(c).fit(np.vstack([e_train, e_val]), np.r_[ty, vy])
-    bias = (
-        w_default * train.logit(folded)
-        + w_emb * float(final.intercept_[0])
-        + float(stack.intercept_[0])
-        - threshold
+    mix, weights, bias = fold(
+        (w_default, w_emb, float(stack.intercept_[0])),
+        threshold,
+        (final.coef_[0], float(final.intercept_[0])),
+        float(config["training"]["offensive"]["val_threshold_folded"]),
     )
     summary = {
         "train": len(ty) + len(vy),
@@ -179,8 +197,8 @@ def main() -> None:
         return
     np.savez(
         MODELS / "embeddings_offensive.npz",
-        mix=np.float32(w_default),
-        weights=(w_emb * final.coef_[0]).astype(np.float32),
+        mix=np.float32(mix),
+        weights=weights,
         bias=np.float32(bias),
     )
     SUMMARY.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")

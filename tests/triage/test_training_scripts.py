@@ -46,6 +46,30 @@ def train(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
     yield from import_training("train", monkeypatch)
 
 
+@pytest.fixture
+def embeddings_offensive(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
+    yield from import_training("embeddings_offensive", monkeypatch)
+
+
+def test_the_offensive_stack_folds_into_one_head_with_its_decision_at_zero(
+    embeddings_offensive: Any,
+) -> None:
+    rng = np.random.default_rng(0)
+    vectors, raw_default = rng.normal(size=(50, 8)), rng.normal(size=50)
+    coef, intercept = rng.normal(size=8), 0.3
+    stack, threshold, default_threshold = (0.6, 0.5, -0.1), 0.25, 0.57
+    # What the stack decides on: raw logits, threshold `threshold`.
+    stacked = stack[0] * raw_default + stack[1] * (vectors @ coef + intercept) + stack[2]
+    mix, weights, bias = embeddings_offensive.fold(
+        stack, threshold, (coef, intercept), default_threshold
+    )
+    # What ships: the default set's logit has its val threshold folded in.
+    shipped_default = raw_default - np.log(default_threshold / (1 - default_threshold))
+    shipped = mix * shipped_default + vectors @ weights + bias
+    np.testing.assert_allclose(shipped, stacked - threshold, rtol=1e-5, atol=1e-5)
+    assert weights.dtype == np.float32
+
+
 def test_the_shipped_default_set_was_trained_in_the_pinned_environment(train: Any) -> None:
     # Its weights depend on these versions and on OpenBLAS's kernel (training/README.md,
     # "Reproducibility"): what default.json records must be what constraints.txt pins.
