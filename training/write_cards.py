@@ -85,6 +85,19 @@ def offensive_extras(off: dict[str, Any]) -> str:
     return "\n".join(parts) + "\n" if parts else ""
 
 
+def embeddings_offensive_line() -> str:
+    """Where the embeddings set has its own offensive figure, a pointer to it."""
+    path = ROOT / "training" / "report_embeddings.json"
+    sets = json.loads(path.read_text(encoding="utf-8"))["sets"] if path.exists() else {}
+    if "tweeteval_offensive" not in sets:
+        return "\n"
+    return (
+        "\n\nWith `--model embeddings` a head over sentence vectors is stacked on this one: "
+        f"macro-F1 {sets['tweeteval_offensive']['macro_f1']:.4f} on the same test "
+        "(`embeddings.md`).\n"
+    )
+
+
 def main() -> None:
     report = json.loads(REPORT.read_text(encoding="utf-8"))
     config = json.loads((MODELS / "default.json").read_text(encoding="utf-8"))
@@ -160,8 +173,7 @@ refitted on train + val. C = {off["C"]}.
 {target_line("tweeteval_offensive.macro_f1")}
 
 ### TweetEval offensive test (OLID level A test)
-{table(sets["tweeteval_offensive"])}
-
+{table(sets["tweeteval_offensive"])}{embeddings_offensive_line()}
 ## Intended use
 Flagging profanity, insults and threats in inbound posts for moderation queues and for the
 priority rule. Not a decision on its own.
