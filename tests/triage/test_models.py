@@ -127,11 +127,12 @@ def test_embeddings_refiner_reads_every_encoder_side_by_side() -> None:
         np.array([0.0, 1.0, 0.0], dtype=np.float32),
     )
     logits = np.arange(40, dtype=np.float32).reshape(2, 20)
+    before = logits.copy()
     out = refiner.refine(["a", "b"], logits)
     np.testing.assert_allclose(out[:, :3], [[3.84, 1.0, 7.68]] * 2, rtol=1e-5)
     # Without an offensive head every other column is the default set's, and the input stays.
     np.testing.assert_array_equal(out[:, 3:], logits[:, 3:])
-    assert logits[0, 0] == 0.0
+    np.testing.assert_array_equal(logits, before)
     with pytest.raises(ValueError, match="do not fit 1 encoder"):
         models.EmbeddingsRefiner(
             [_FixedEncoder(0.0)],  # type: ignore[list-item]
@@ -150,12 +151,16 @@ def test_embeddings_refiner_stacks_its_offensive_head_on_the_default_one() -> No
         np.zeros(3, dtype=np.float32),
         head,
     )
-    logits = np.zeros((2, 20), dtype=np.float32)
+    logits = np.arange(40, dtype=np.float32).reshape(2, 20)
     logits[:, 17] = [2.0, -4.0]  # the default set's offensive logits
+    before = logits.copy()
     out = refiner.refine(["a", "b"], logits)
     # 0.5 * default + (384 * 0.01 + 384 * 0.02) - 1
     np.testing.assert_allclose(out[:, 17], [1.0 + 11.52 - 1.0, -2.0 + 11.52 - 1.0], rtol=1e-5)
+    np.testing.assert_array_equal(out[:, 3:17], logits[:, 3:17])
     np.testing.assert_array_equal(out[:, 18:], logits[:, 18:])
+    np.testing.assert_array_equal(logits, before)
+    assert not head.weights.flags.writeable
     with pytest.raises(ValueError, match="offensive weights of shape"):
         models.EmbeddingsRefiner(
             [_FixedEncoder(0.0)],  # type: ignore[list-item]

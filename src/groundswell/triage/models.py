@@ -81,6 +81,10 @@ class OffensiveHead:
     weights: npt.NDArray[np.float32]
     bias: float
 
+    def __post_init__(self) -> None:
+        # Shared by every thread that predicts with the cached set: read-only.
+        self.weights.setflags(write=False)
+
 
 class EmbeddingsRefiner:
     """What the ``embeddings`` set changes in the default set's logits, from the 384-dimensional
@@ -116,7 +120,12 @@ class EmbeddingsRefiner:
         self._mix = np.array(mix, dtype=np.float32)
         self._weights = np.array(weights, dtype=np.float32)
         self._bias = np.array(bias, dtype=np.float32)
-        self.offensive = offensive
+        self._offensive = offensive
+
+    @property
+    def offensive(self) -> OffensiveHead | None:
+        """The offensive head, when this set ships one."""
+        return self._offensive
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """Each text's embedding by every encoder, side by side (n x 384 * encoders)."""
@@ -133,8 +142,8 @@ class EmbeddingsRefiner:
         sent = logits[:, _SENT]
         centred = sent - sent.mean(axis=1, keepdims=True)
         out[:, _SENT] = centred @ self._mix.T + emb @ self._weights + self._bias
-        if self.offensive is not None:
-            head = self.offensive
+        if self._offensive is not None:
+            head = self._offensive
             out[:, _OFF] = head.mix * logits[:, _OFF] + emb @ head.weights + head.bias
         return out
 
@@ -177,7 +186,12 @@ class ModelSet:
         self._bias = np.array(bias, dtype=np.float32)
         self._bias.setflags(write=False)
         self._thresholds = np.array([intent_thresholds[x] for x in INTENT_LABELS], dtype=np.float32)
-        self.refiner = refiner
+        self._refiner = refiner
+
+    @property
+    def refiner(self) -> EmbeddingsRefiner | None:
+        """What the ``embeddings`` set changes in the default logits (None for ``default``)."""
+        return self._refiner
 
     def predict(self, texts: Sequence[str], *, explain: bool = True) -> RawPredictions:
         """Predict every field for ``texts`` (any length, empty strings allowed).
@@ -202,8 +216,8 @@ class ModelSet:
         languages, lang_conf = self._language.identify(texts)
         feats = self._featurizer.featurize(texts)
         logits = np.asarray(feats.matrix @ self._weights, dtype=np.float32) + self._bias
-        if self.refiner is not None:
-            logits = self.refiner.refine(texts, logits)
+        if self._refiner is not None:
+            logits = self._refiner.refine(texts, logits)
         sentiment = _softmax(logits[:, _SENT])
         emotion = _softmax(logits[:, _EMO])
         sig = _sigmoid(logits[:, _INTENT.start :])
