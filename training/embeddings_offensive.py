@@ -103,12 +103,10 @@ def default_oof(texts: list[str], y: np.ndarray) -> np.ndarray:
     """Out-of-fold logits of train.py's offensive procedure (teacher pool included)."""
     fz = Featurizer(train.BITS, train.build_lexicon("own"))
     x = train.featurize(fz, texts)
-    pool = offensive.teacher_pool()
-    names = train.OFFENSIVE_TEACHER_POOLS
-    pool_texts = [t for name in names for t in pool[name][0]]
-    p_pool = np.concatenate([pool[name][1] for name in names])
-    x_pool, y_pool, w_pool = offensive.soft_rows(
-        train.featurize(fz, pool_texts), p_pool, train.OFFENSIVE_TEACHER_WEIGHT
+    (x_pool, y_pool, w_pool), _ = offensive.teacher_rows(
+        lambda pool_texts: train.featurize(fz, pool_texts),
+        train.OFFENSIVE_TEACHER_POOLS,
+        train.OFFENSIVE_TEACHER_WEIGHT,
     )
     out = np.zeros(len(y))
     for fit_rows, held_out in folds(y):

@@ -105,6 +105,18 @@ def teacher_pool(
     return out
 
 
+def teacher_rows(
+    featurize: Callable[[list[str]], sparse.csr_matrix], names: Sequence[str], weight: float
+) -> tuple[tuple[sparse.csr_matrix, np.ndarray, np.ndarray], int]:
+    """The committed teacher pool's ``names`` as weighted soft rows (`soft_rows`) over the
+    columns ``featurize`` gives, and how many pool texts they hold: the extra rows of
+    train.py's offensive head (and of embeddings_offensive.py's out-of-fold copy of it)."""
+    pool = teacher_pool()
+    texts = [t for name in names for t in pool[name][0]]
+    p_offensive = np.concatenate([pool[name][1] for name in names])
+    return soft_rows(featurize(texts), p_offensive, weight), len(texts)
+
+
 def soft_rows(
     x: sparse.csr_matrix, p: np.ndarray, weight: float
 ) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:

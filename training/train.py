@@ -408,12 +408,9 @@ def main() -> None:
             n_pool = 0
             extra = (sparse.csr_matrix((0, x_train.shape[1])), np.zeros(0), np.zeros(0))
             if OFFENSIVE_TEACHER_WEIGHT:
-                pool = offensive.teacher_pool()
-                names = OFFENSIVE_TEACHER_POOLS
-                texts = [t for name in names for t in pool[name][0]]
-                p_off = np.concatenate([pool[name][1] for name in names])
-                extra = offensive.soft_rows(rows(texts), p_off, OFFENSIVE_TEACHER_WEIGHT)
-                n_pool = len(texts)
+                extra, n_pool = offensive.teacher_rows(
+                    rows, OFFENSIVE_TEACHER_POOLS, OFFENSIVE_TEACHER_WEIGHT
+                )
             w, intercept, thr = offensive.fit_with_val(
                 x_train, ty, x_val, vy, extra, OFFENSIVE_C, nb
             )
