@@ -85,6 +85,12 @@ def offensive_extras(off: dict[str, Any]) -> str:
     return "\n".join(parts) + "\n" if parts else ""
 
 
+def check_line(key: str, check: dict[str, Any]) -> str:
+    """One target of a report (evaluate.check_targets) as a card's list item."""
+    met = "met" if check["met"] else "**not met**"
+    return f"- `{key}`: {check['value']:.4f} (target >= {check['target']}: {met})"
+
+
 def embeddings_offensive_line() -> str:
     """Where the embeddings set has its own offensive figure, a pointer to it."""
     path = ROOT / "training" / "report_embeddings.json"
@@ -106,8 +112,7 @@ def main() -> None:
     targets = report["targets"]
 
     def target_line(key: str) -> str:
-        t = targets[key]
-        return f"- `{key}`: {t['value']:.4f} (target >= {t['target']}: {'met' if t['met'] else '**not met**'})"
+        return check_line(key, targets[key])
 
     cards: dict[str, str] = {}
     s = training["sentiment"]
@@ -329,9 +334,7 @@ short/letterless input (`und`) and batch independence.
         emb_full = json.loads(emb_report.read_text(encoding="utf-8"))
         emb = emb_full["sets"]
         emb_target_lines = "\n".join(
-            f"- `{key}`: {t['value']:.4f} (target >= {t['target']}: "
-            f"{'met' if t['met'] else '**not met**'})"
-            for key, t in emb_full.get("targets", {}).items()
+            check_line(key, t) for key, t in emb_full.get("targets", {}).items()
         )
         summary = ROOT / "training" / "embeddings_training.json"
         emb_train: dict[str, Any] = (
