@@ -72,14 +72,14 @@ def regression(c: float) -> Any:
     return LogisticRegression(C=c, class_weight="balanced", max_iter=2000)
 
 
-def embeddings(name: str, texts: list[str], cache: Path | None, threads: int) -> np.ndarray:
+def embeddings(
+    name: str, texts: list[str], cache: Path | None, digest: str, threads: int
+) -> np.ndarray:
     """The shipped encoders' embeddings of ``texts``, from ``cache`` when it holds them for
-    this very ``embeddings.npz``."""
+    the ``embeddings.npz`` whose SHA-256 is ``digest``."""
     model = load_model_set("embeddings")
     if model.refiner is None:
         raise SystemExit("the embeddings set has no encoders")
-    shipped = MODELS / "embeddings.npz"
-    digest = hashlib.sha256(shipped.read_bytes()).hexdigest()
     path = cache / f"{name}.npz" if cache else None
     if path is not None and path.exists():
         with np.load(path) as z:
@@ -175,8 +175,9 @@ def main() -> None:
     tx, ty_ = datasets.tweeteval("offensive", "train")
     vx, vy_ = datasets.tweeteval("offensive", "val")
     ty, vy = np.asarray(ty_), np.asarray(vy_)
-    e_train = embeddings("olid_train", list(tx), args.cache, args.threads)
-    e_val = embeddings("olid_val", list(vx), args.cache, args.threads)
+    digest = hashlib.sha256((MODELS / "embeddings.npz").read_bytes()).hexdigest()
+    e_train = embeddings("olid_train", list(tx), args.cache, digest, args.threads)
+    e_val = embeddings("olid_val", list(vx), args.cache, digest, args.threads)
 
     d = default_oof(list(tx), ty)
     cv = {c: best_threshold(ty, oof(e_train, ty, c))[0] for c in C_GRID}
