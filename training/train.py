@@ -483,8 +483,8 @@ def main() -> None:
     print(f"intents done {time.time() - started:.0f}s", flush=True)
 
     np.savez_compressed(MODELS / "default.npz", weights=weights.astype(np.float16), bias=bias)
-    # The sentiment head's weights differ between these versions (training/README.md,
-    # "Reproducibility"): record them with the weights.
+    # The lbfgs heads' weights depend on these versions and on the BLAS kernel
+    # (training/README.md, "Reproducibility"): record them with the weights.
     summary["environment"] = (
         {"python": platform.python_version()}
         | {name: metadata.version(name) for name in PINNED}
