@@ -171,6 +171,59 @@ def test_embeddings_refiner_stacks_its_offensive_head_on_the_default_one() -> No
         )
 
 
+def _intents_head(width: int) -> models.IntentsHead:
+    n = len(models.INTENT_LABELS)
+    mix = np.full(n, 0.5, np.float32)
+    mix[-1] = 1.0  # an intent without an embeddings head keeps the default logit
+    weights = np.full((width, n), 1.0, np.float32)
+    weights[:, -1] = 0.0
+    bias = np.full(n, -1.0, np.float32)
+    bias[-1] = 0.0
+    return models.IntentsHead(mix, weights, bias, np.linspace(0.3, 0.7, n, dtype=np.float32))
+
+
+def test_embeddings_refiner_stacks_its_intent_heads_on_the_default_ones() -> None:
+    head = _intents_head(768)
+    refiner = models.EmbeddingsRefiner(
+        [_FixedEncoder(0.01), _FixedEncoder(0.02)],  # type: ignore[list-item]
+        np.zeros((3, 3), dtype=np.float32),
+        np.zeros((768, 3), dtype=np.float32),
+        np.zeros(3, dtype=np.float32),
+        intents=head,
+    )
+    logits = np.arange(40, dtype=np.float32).reshape(2, 20)
+    before = logits.copy()
+    out = refiner.refine(["a", "b"], logits)
+    # 0.5 * default + (384 * 0.01 + 384 * 0.02) - 1, for every intent but the last
+    np.testing.assert_allclose(out[:, 3:12], 0.5 * logits[:, 3:12] + 11.52 - 1.0, rtol=1e-5)
+    np.testing.assert_array_equal(out[:, 12], logits[:, 12])
+    np.testing.assert_array_equal(out[:, 13:], logits[:, 13:])
+    np.testing.assert_array_equal(logits, before)
+    assert not head.weights.flags.writeable
+    assert list(head.threshold_map()) == list(models.INTENT_LABELS)
+    assert head.threshold_map()["complaint"] == pytest.approx(0.3)
+    with pytest.raises(ValueError, match="intent weights of shape"):
+        models.EmbeddingsRefiner(
+            [_FixedEncoder(0.0)],  # type: ignore[list-item]
+            np.eye(3, dtype=np.float32),
+            np.zeros((384, 3), dtype=np.float32),
+            np.zeros(3, dtype=np.float32),
+            intents=head,
+        )
+    with pytest.raises(ValueError, match="one column per intent"):
+        models.IntentsHead(head.mix[:3], head.weights, head.bias, head.thresholds)
+
+
+def test_logits_are_the_linear_heads_before_any_refiner() -> None:
+    model_set = models.load_model_set()
+    texts = ["@acme my order never arrived", "love it"]
+    logits = model_set.logits(texts)
+    assert logits.shape == (2, len(models.COLUMNS))
+    raw = model_set.predict(texts, explain=False)
+    intents = 1 / (1 + np.exp(-logits[:, 3:13]))
+    np.testing.assert_allclose(raw.intents, intents, rtol=1e-5)
+
+
 def test_shipped_embeddings_set_holds_its_fine_tuned_layers() -> None:
     # Read with numpy only: the extra is not needed to check what ships.
     path = Path(models.__file__).parent.parent / "models" / "embeddings.npz"
@@ -196,6 +249,22 @@ def test_shipped_embeddings_set_holds_an_offensive_head_for_its_encoders() -> No
     assert head.weights.shape == (width,)
     assert np.isfinite(head.weights).all()
     assert 0.0 < head.mix < 2.0
+
+
+def test_shipped_embeddings_set_holds_intent_heads_for_its_encoders() -> None:
+    base = Path(models.__file__).parent.parent / "models"
+    with np.load(base / "embeddings.npz") as npz:
+        width = npz["weights"].shape[0]
+    head = models._read_intents_head(base / "embeddings_intents.npz")
+    assert head is not None
+    assert head.weights.shape == (width, len(models.INTENT_LABELS))
+    assert np.isfinite(head.weights).all()
+    assert ((head.thresholds >= 0.2) & (head.thresholds <= 0.8)).all()
+    assert ((head.mix > 0.0) & (head.mix <= 1.0)).all()
+
+
+def test_an_embeddings_set_without_intent_heads_keeps_the_default_ones(tmp_path: Path) -> None:
+    assert models._read_intents_head(tmp_path / "embeddings_intents.npz") is None
 
 
 def test_an_embeddings_set_without_an_offensive_head_keeps_the_default_one(
@@ -230,12 +299,18 @@ def test_embeddings_set_when_installed(model_set: ModelSet) -> None:
         "negative",
         "positive",
     ]
-    # Sentiment and offensive are refined; every other field is the default set's.
+    # Sentiment, offensive and the intents (with their own thresholds) are refined; every
+    # other field is the default set's.
     assert embeddings.refiner is not None
     assert embeddings.refiner.offensive is not None
+    assert embeddings.refiner.intents is not None
     assert np.all((raw.offensive >= 0.0) & (raw.offensive <= 1.0))
     assert not np.array_equal(raw.offensive, base.offensive)
-    for field in ("intents", "emotion", "hate", "irony"):
+    assert np.all((raw.intents >= 0.0) & (raw.intents <= 1.0))
+    assert not np.array_equal(raw.intents, base.intents)
+    assert embeddings.intent_thresholds == embeddings.refiner.intents.threshold_map()
+    assert embeddings.intent_thresholds != model_set.intent_thresholds
+    for field in ("emotion", "hate", "irony"):
         np.testing.assert_array_equal(getattr(raw, field), getattr(base, field), err_msg=field)
     assert raw.language == base.language
 

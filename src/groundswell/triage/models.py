@@ -86,6 +86,35 @@ class OffensiveHead:
         self.weights.setflags(write=False)
 
 
+@dataclass(frozen=True)
+class IntentsHead:
+    """The ``embeddings`` set's intent heads, one column per intent in ``INTENT_LABELS``
+    order: logit = ``mix`` (per intent) times the default set's intent logit + the embeddings
+    side by side @ ``weights`` + ``bias``; an intent is in ``labels`` when its probability
+    reaches its entry of ``thresholds`` (tuned on dev like the default set's)."""
+
+    mix: npt.NDArray[np.float32]
+    weights: npt.NDArray[np.float32]
+    bias: npt.NDArray[np.float32]
+    thresholds: npt.NDArray[np.float32]
+
+    def __post_init__(self) -> None:
+        n = len(INTENT_LABELS)
+        if (
+            self.mix.shape != (n,)
+            or self.bias.shape != (n,)
+            or self.thresholds.shape != (n,)
+            or self.weights.ndim != 2
+            or self.weights.shape[1] != n
+        ):
+            raise ValueError(f"intent heads need one column per intent ({n})")
+        for array in (self.mix, self.weights, self.bias, self.thresholds):
+            array.setflags(write=False)
+
+    def threshold_map(self) -> dict[str, float]:
+        return {label: float(t) for label, t in zip(INTENT_LABELS, self.thresholds, strict=True)}
+
+
 class EmbeddingsRefiner:
     """What the ``embeddings`` set changes in the default set's logits, from the 384-dimensional
     sentence embedding of each text by each encoder (one, or several fine-tuned alike: an
@@ -94,8 +123,9 @@ class EmbeddingsRefiner:
 
     Sentiment: ``mix`` (3 x 3) weighs the default set's centred sentiment logits, ``weights``
     (384 * encoders x 3) the embeddings, plus ``bias`` (3,). Offensive, when the set has an
-    `OffensiveHead`: that head over the same embeddings. Every other column, and every cue
-    (the default set's sparse features), stays the default set's.
+    `OffensiveHead`, and the intents, when it has `IntentsHead`: those heads over the same
+    embeddings. Every other column, and every cue (the default set's sparse features), stays
+    the default set's.
     """
 
     def __init__(
@@ -105,6 +135,7 @@ class EmbeddingsRefiner:
         weights: npt.NDArray[np.float32],
         bias: npt.NDArray[np.float32],
         offensive: OffensiveHead | None = None,
+        intents: IntentsHead | None = None,
     ) -> None:
         width = EMBEDDING_DIM * len(encoders)
         if not encoders or weights.shape != (width, 3):
@@ -116,16 +147,27 @@ class EmbeddingsRefiner:
                 f"offensive weights of shape {offensive.weights.shape} do not fit "
                 f"{len(encoders)} encoder(s)"
             )
+        if intents is not None and intents.weights.shape[0] != width:
+            raise ValueError(
+                f"intent weights of shape {intents.weights.shape} do not fit "
+                f"{len(encoders)} encoder(s)"
+            )
         self._encoders = list(encoders)
         self._mix = np.array(mix, dtype=np.float32)
         self._weights = np.array(weights, dtype=np.float32)
         self._bias = np.array(bias, dtype=np.float32)
         self._offensive = offensive
+        self._intents = intents
 
     @property
     def offensive(self) -> OffensiveHead | None:
         """The offensive head, when this set ships one."""
         return self._offensive
+
+    @property
+    def intents(self) -> IntentsHead | None:
+        """The intent heads, when this set ships them."""
+        return self._intents
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """Each text's embedding by every encoder, side by side (n x 384 * encoders)."""
@@ -145,6 +187,9 @@ class EmbeddingsRefiner:
         if self._offensive is not None:
             head = self._offensive
             out[:, _OFF] = head.mix * logits[:, _OFF] + emb @ head.weights + head.bias
+        if self._intents is not None:
+            heads = self._intents
+            out[:, _INTENT] = heads.mix * logits[:, _INTENT] + emb @ heads.weights + heads.bias
         return out
 
 
@@ -193,6 +238,14 @@ class ModelSet:
         """What the ``embeddings`` set changes in the default logits (None for ``default``)."""
         return self._refiner
 
+    def logits(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        """The linear heads' logits (n x ``len(COLUMNS)``), before any refiner: what the
+        ``embeddings`` set's heads are stacked on (training/README.md)."""
+        return self._linear(self._featurizer.featurize(list(texts)))
+
+    def _linear(self, feats: Features) -> npt.NDArray[np.float32]:
+        return np.asarray(feats.matrix @ self._weights, dtype=np.float32) + self._bias
+
     def predict(self, texts: Sequence[str], *, explain: bool = True) -> RawPredictions:
         """Predict every field for ``texts`` (any length, empty strings allowed).
 
@@ -215,7 +268,7 @@ class ModelSet:
         texts = list(texts)
         languages, lang_conf = self._language.identify(texts)
         feats = self._featurizer.featurize(texts)
-        logits = np.asarray(feats.matrix @ self._weights, dtype=np.float32) + self._bias
+        logits = self._linear(feats)
         if self._refiner is not None:
             logits = self._refiner.refine(texts, logits)
         sentiment = _softmax(logits[:, _SENT])
@@ -412,8 +465,9 @@ def _load(name: str) -> ModelSet:
 
 
 def _load_embeddings() -> ModelSet:
-    """The default heads, with the sentiment (``embeddings.npz``) and, when
-    ``embeddings_offensive.npz`` is there, the offensive head refined by sentence embeddings
+    """The default heads, with the sentiment (``embeddings.npz``) and, when their files are
+    there, the offensive (``embeddings_offensive.npz``) and intent heads
+    (``embeddings_intents.npz``, with their own thresholds) refined by sentence embeddings
     (from all-MiniLM-L6-v2 with its top layers replaced by the shipped fine-tuned ones; one
     encoder per member when the shipped set is an ensemble)."""
     base = resources.files("groundswell").joinpath("models")
@@ -426,6 +480,7 @@ def _load_embeddings() -> ModelSet:
         bias = np.asarray(arrays["bias"], dtype=np.float32)
         members = member_layer_states(arrays)
         offensive = _read_offensive_head(base.joinpath("embeddings_offensive.npz"))
+        intents = _read_intents_head(base.joinpath("embeddings_intents.npz"))
     except (FileNotFoundError, KeyError, ValueError) as exc:
         raise ModelUnavailable(f"model set 'embeddings' is incomplete: {exc}") from exc
     try:
@@ -433,7 +488,7 @@ def _load_embeddings() -> ModelSet:
     except EmbeddingsMissing as exc:
         raise ModelUnavailable(str(exc)) from exc
     try:
-        refiner = EmbeddingsRefiner(encoders, mix, weights, bias, offensive)
+        refiner = EmbeddingsRefiner(encoders, mix, weights, bias, offensive, intents)
     except ValueError as exc:  # a head that does not fit the shipped encoders
         raise ModelUnavailable(f"model set 'embeddings' is incomplete: {exc}") from exc
     default = _load("default")
@@ -443,7 +498,9 @@ def _load_embeddings() -> ModelSet:
         weights=default._weights,
         bias=default._bias,
         language=default._language,
-        intent_thresholds=default.intent_thresholds,
+        intent_thresholds=(
+            default.intent_thresholds if intents is None else intents.threshold_map()
+        ),
         irony_threshold=default.irony_threshold,
         refiner=refiner,
     )
@@ -459,6 +516,20 @@ def _read_offensive_head(path: Traversable) -> OffensiveHead | None:
             mix=float(npz["mix"]),
             weights=np.asarray(npz["weights"], dtype=np.float32),
             bias=float(npz["bias"]),
+        )
+
+
+def _read_intents_head(path: Traversable) -> IntentsHead | None:
+    """The embeddings set's intent heads (training/embeddings_intents.py), or None when the
+    file is not shipped (the default set's intent heads and thresholds are then used)."""
+    if not path.is_file():
+        return None
+    with path.open("rb") as fh, np.load(fh) as npz:
+        return IntentsHead(
+            **{
+                name: np.asarray(npz[name], dtype=np.float32)
+                for name in ("mix", "weights", "bias", "thresholds")
+            }
         )
 
 
