@@ -104,6 +104,37 @@ def embeddings_offensive_line() -> str:
     )
 
 
+def embeddings_intents_line() -> str:
+    """Where the embeddings set has its own intent figures, a pointer to them."""
+    path = ROOT / "training" / "report_embeddings.json"
+    sets = json.loads(path.read_text(encoding="utf-8"))["sets"] if path.exists() else {}
+    if "brand_intents" not in sets:
+        return ""
+    return (
+        "\n\nWith `--model embeddings` each intent head is averaged with a head over sentence "
+        f"vectors: complaint macro-F1 {sets['brand_complaint']['macro_f1']:.4f}, F1 over the "
+        f"present intents {sets['brand_intents_macro_f1_over_present']:.4f} on the same test "
+        "(`embeddings.md`)."
+    )
+
+
+def intents_comparison(
+    refined: dict[str, Any], default: dict[str, Any], heads: dict[str, Any]
+) -> str:
+    """Brand test intents of the embeddings set next to the default set's F1."""
+    rows = [
+        "| intent | precision | recall | F1 | F1, default set | support (test) | threshold |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for label, m in refined.items():
+        rows.append(
+            f"| {label} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} "
+            f"| {default[label]['f1']:.3f} | {m['support']} "
+            f"| {heads.get(label, {}).get('threshold', 0.5):.2f} |"
+        )
+    return "\n".join(rows)
+
+
 def main() -> None:
     report = json.loads(REPORT.read_text(encoding="utf-8"))
     config = json.loads((MODELS / "default.json").read_text(encoding="utf-8"))
@@ -286,7 +317,7 @@ legal_threat, press_or_influencer, spam.
 {intents_table}
 
 Complaint as a yes/no task:
-{table(sets["brand_complaint"])}
+{table(sets["brand_complaint"])}{embeddings_intents_line()}
 
 ## Intended use
 Routing (complaint, question), surfacing rare but costly posts (safety, legal, press, churn)
@@ -296,6 +327,10 @@ and few test examples** (support column): read their figures as anecdotal.
 ## Known failure modes
 - Rare intents (safety_risk, legal_threat, press_or_influencer) have a handful of test posts;
   their figures are not reliable and the heads mostly learned keyword cues.
+- Those cues come mostly from the weak positives, general tweets rather than posts addressed
+  to a brand, so the same cue counts for less in a brand-directed post: "I will sue you" or
+  "see you in court @comcast" score low for legal_threat. The hand-labelled legal and safety
+  posts (a few in each split) are too few to correct that.
 - Posts by brand support accounts ("DM us your order number") read as questions.
 - Non-English posts: no training data.
 {common}"""
@@ -392,7 +427,57 @@ vectors is then refit on train + val."""
             if "tweeteval_offensive" in emb
             else ""
         )
-        refined = "sentiment and offensive" if offensive_model else "sentiment"
+        int_path = ROOT / "training" / "embeddings_intents.json"
+        heads: dict[str, Any] = (
+            json.loads(int_path.read_text(encoding="utf-8")) if int_path.exists() else {}
+        )
+        has_intents = bool(heads) and "brand_intents" in emb
+        cv_rows = "\n".join(
+            f"| {label} | {e['cv_average_precision']['default']:.3f} "
+            f"| {e['cv_average_precision']['embeddings']:.3f} "
+            f"| {e['cv_average_precision']['averaged']:.3f} |"
+            for label, e in heads.get("intents", {}).items()
+            if "cv_average_precision" in e
+        )
+        intents_model = (
+            f"""
+
+Intents (`embeddings_intents.npz`): for each intent a logistic regression over the same
+sentence vectors (C {heads.get("C")}), averaged with the default set's intent logit
+({heads.get("mix")} x each), with its own threshold."""
+            if has_intents
+            else ""
+        )
+        intents_training = (
+            f"""
+
+Intents (`python training/embeddings_intents.py`): the default intent heads' data (brand
+train split plus the weak rows of `training/weak_labels.py`), thresholds by the same rule on
+the brand dev split. Dev: 5-fold cross-validation over brand train + dev (folds by a hash of
+the post id, the weak rows always fitted on), average precision out of fold:
+
+| intent | default procedure | vectors alone | averaged (shipped) |
+|---|---|---|---|
+{cv_rows}"""
+            if has_intents
+            else ""
+        )
+        intents_measured = (
+            f"""
+
+### Brand-directed posts, annotated test split: intents
+{intents_comparison(emb["brand_intents"], sets["brand_intents"], heads["intents"])}
+
+Complaint as a yes/no task:
+{table(emb["brand_complaint"])}"""
+            if has_intents
+            else ""
+        )
+        parts = ["sentiment", *(["offensive"] if offensive_model else [])]
+        parts += ["intents"] if has_intents else []
+        refined = (
+            " and ".join(parts) if len(parts) < 3 else ", ".join(parts[:-1]) + " and " + parts[-1]
+        )
         cards[
             "embeddings.md"
         ] = f"""# Model card: {refined} with sentence embeddings (`--model embeddings`)
@@ -405,7 +490,7 @@ three-way sentiment; the sentence vector (mean of the last layer's token states,
 goes through a linear head, plus {emb_train.get("mix", "?")} x the default set's centred
 sentiment logits.{ensemble} `embeddings.npz` holds the fine-tuned layers (float16), the head
 (384 x 3 per encoder, bias) and the 3 x 3 mix. Needs `pip install 'groundswell[embeddings]'`;
-without it `load_model_set("embeddings")` raises `ModelUnavailable`.{offensive_model}
+without it `load_model_set("embeddings")` raises `ModelUnavailable`.{offensive_model}{intents_model}
 
 ## Training data and choices
 SemEval 2013-2016 training tweets (the derived train set, {emb_train.get("train", "?")} rows
@@ -414,7 +499,7 @@ with the brand train split repeated 3x), classes balanced in the loss, the botto
 sentiment val macro-recall, {emb_train.get("val_macro_recall_head", "?")} at epoch{epochs}, counting from 0); then, for each mix weight, the
 negative-class bias shift that brings brand dev negative recall to 0.80 plus one standard
 error, and the mix whose TweetEval val macro-recall at its shift is best (mix
-{emb_train.get("mix", "?")}, shift {emb_train.get("negative_bias_shift", "?")}).{offensive_training}
+{emb_train.get("mix", "?")}, shift {emb_train.get("negative_bias_shift", "?")}).{offensive_training}{intents_training}
 
 ## Measured (`python training/evaluate.py --model embeddings --refined-only`)
 {emb_target_lines}
@@ -423,7 +508,7 @@ error, and the mix whose TweetEval val macro-recall at its shift is best (mix
 {table(emb["tweeteval_sentiment"])}
 
 ### Brand-directed posts, annotated test split
-{table(emb["brand_sentiment"])}{offensive_measured}
+{table(emb["brand_sentiment"])}{offensive_measured}{intents_measured}
 
 ## Intended use and failure modes
 As the default sentiment card; far slower (the five-encoder set of 2026-12-07: about 38
@@ -431,7 +516,7 @@ posts/s on a 2-core machine and 1.4 GB resident, against thousands of posts/s fo
 set), for batches where
 accuracy matters more than speed. Only the
 {refined} differ from the default set; the cues (`why`) stay the default set's
-word cues{", so a post the encoders alone find offensive can come without an offensive cue" if offensive_model else ""}.
+word cues{", so an offensive probability or an intent that the encoders alone raise can come without a cue" if offensive_model or has_intents else ""}.
 The brand operating point's negative shift (+{emb_train.get("negative_bias_shift", "?")}) costs neutral recall: on general (non brand-directed) tweets,
 neutral news and reports of bad events are often read as negative (see the TweetEval
 confusion matrix above).

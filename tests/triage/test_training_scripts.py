@@ -132,3 +132,31 @@ def test_a_shipped_set_its_summary_does_not_describe_is_refused(train_embeddings
     summary = {"members": 3, "negative_bias_shift": 0.8, "best_epoch": [2, 2, 2]}
     with pytest.raises(SystemExit, match="this set has 2 members"):
         train_embeddings.shipped_members(arrays, summary)
+
+
+@pytest.fixture
+def embeddings_intents(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
+    yield from import_training("embeddings_intents", monkeypatch)
+
+
+def test_the_shipped_intent_heads_are_what_their_summary_records(embeddings_intents: Any) -> None:
+    summary = json.loads(embeddings_intents.SUMMARY.read_text())
+    with np.load(ROOT / "src" / "groundswell" / "models" / "embeddings_intents.npz") as npz:
+        mix, thresholds, weights = npz["mix"], npz["thresholds"], npz["weights"]
+    labels = list(summary["intents"])
+    assert labels == list(embeddings_intents.INTENT_LABELS)
+    for j, label in enumerate(labels):
+        entry = summary["intents"][label]
+        assert thresholds[j] == pytest.approx(entry["threshold"], abs=0.005)
+        if "note" in entry:  # no embeddings head: the default logit alone
+            assert mix[j] == 1.0
+            assert not weights[:, j].any()
+        else:
+            assert mix[j] == summary["mix"]
+    assert weights.shape[0] == 384 * summary["members"]
+
+
+def test_intent_folds_are_fixed_by_the_post_id(embeddings_intents: Any) -> None:
+    folds = [embeddings_intents.fold_of(f"twcs:{i}") for i in range(500)]
+    assert set(folds) == set(range(embeddings_intents.FOLDS))
+    assert folds == [embeddings_intents.fold_of(f"twcs:{i}") for i in range(500)]
