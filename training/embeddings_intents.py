@@ -22,7 +22,6 @@ Needs the extra (``pip install 'groundswell[embeddings]'``); run it after `train
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import sys
@@ -38,7 +37,7 @@ import train  # noqa: E402, I001
 
 import numpy as np  # noqa: E402
 import weak_labels  # noqa: E402
-from embeddings_offensive import MODELS, embeddings  # noqa: E402
+from embeddings_offensive import MODELS, arguments, embeddings  # noqa: E402
 from scipy import sparse  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import average_precision_score  # noqa: E402
@@ -94,11 +93,7 @@ def cv(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cache", type=Path, default=None, help="folder for the embeddings")
-    parser.add_argument("--no-write", action="store_true", help="print the figures only")
-    parser.add_argument("--threads", type=int, default=2, help="torch threads for encoding")
-    args = parser.parse_args()
+    args = arguments(__doc__)
     started = time.time()
     b_train, b_dev = train.brand("train"), train.brand("dev")
     weak = weak_labels.weak_examples()

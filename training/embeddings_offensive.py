@@ -149,12 +149,17 @@ def fold(
     return w_default, (w_vectors * coef).astype(np.float32), float(bias)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def arguments(doc: str) -> argparse.Namespace:
+    """The options of the scripts that fit heads over the shipped encoders' embeddings."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--cache", type=Path, default=None, help="folder for the embeddings")
     parser.add_argument("--no-write", action="store_true", help="print the figures only")
     parser.add_argument("--threads", type=int, default=2, help="torch threads for encoding")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = arguments(__doc__)
     config = json.loads((MODELS / "default.json").read_text(encoding="utf-8"))
     shipped = config["training"]["offensive"]
     # default_oof repeats train.py's offensive fit without its optional parts: refuse a

@@ -91,10 +91,16 @@ def check_line(key: str, check: dict[str, Any]) -> str:
     return f"- `{key}`: {check['value']:.4f} (target >= {check['target']}: {met})"
 
 
+def embeddings_sets() -> dict[str, Any]:
+    """The embeddings set's report (``training/report_embeddings.json``), its ``sets``; empty
+    when there is none."""
+    path = ROOT / "training" / "report_embeddings.json"
+    return json.loads(path.read_text(encoding="utf-8"))["sets"] if path.exists() else {}
+
+
 def embeddings_offensive_line() -> str:
     """Where the embeddings set has its own offensive figure, a pointer to it."""
-    path = ROOT / "training" / "report_embeddings.json"
-    sets = json.loads(path.read_text(encoding="utf-8"))["sets"] if path.exists() else {}
+    sets = embeddings_sets()
     if "tweeteval_offensive" not in sets:
         return "\n"
     return (
@@ -106,8 +112,7 @@ def embeddings_offensive_line() -> str:
 
 def embeddings_intents_line() -> str:
     """Where the embeddings set has its own intent figures, a pointer to them."""
-    path = ROOT / "training" / "report_embeddings.json"
-    sets = json.loads(path.read_text(encoding="utf-8"))["sets"] if path.exists() else {}
+    sets = embeddings_sets()
     if "brand_intents" not in sets:
         return ""
     return (
