@@ -96,7 +96,7 @@ def main() -> None:
     args = arguments(__doc__)
     started = time.time()
     b_train, b_dev = train.brand("train"), train.brand("dev")
-    weak = weak_labels.weak_examples()
+    weak = weak_labels.used_examples()
     weak_texts = sorted({t for texts, _ in weak.values() for t in texts})
     digest = hashlib.sha256((MODELS / "embeddings.npz").read_bytes()).hexdigest()
     texts = [str(r["text"]) for r in b_train + b_dev]

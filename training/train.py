@@ -452,7 +452,7 @@ def main() -> None:
 
     xb = stacked([str(r["text"]) for r in b_train])
     xd = stacked([str(r["text"]) for r in b_dev])
-    weak = weak_labels.weak_examples()
+    weak = weak_labels.used_examples()
     thresholds: dict[str, float] = {}
     for label in INTENT_LABELS:
         y = [1 if label in r["labels"] else 0 for r in b_train]  # type: ignore[operator]

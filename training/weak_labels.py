@@ -5,7 +5,10 @@ reports, press contacts, spam, suggestions, purchase intent and churn. For each 
 these rules pick tweets of the SemEval 2013-2016 training set (never its test set, never a
 post of the annotation pool, so never the brand test split) as extra positives, and as many
 non-matching tweets of the same corpus as extra negatives, so that the head learns the cue and
-not the corpus. They are used only to train that intent's head (see train.py).
+not the corpus. They are used only to train that intent's head (see train.py), and only for the intents in
+``USED``: on the hand-labelled posts most rule matches are not the intent, and for spam and
+purchase intent the weak rows lower the head's cross-validated average precision (``python
+training/weak_labels.py --cv``, figures in training/README.md).
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sys
 from pathlib import Path
+from typing import Any
 
 import datasets
 
@@ -38,6 +43,14 @@ RULES = {
     r"clos(e|ing) my account|last time i (use|buy|fly|order))\b",
 }
 MAX_PER_INTENT = 300
+USED = ("suggestion", "churn_risk", "safety_risk", "legal_threat", "press_or_influencer")
+"""The intents whose heads train on their weak rows: all but those where `cv` has at least
+``CV_JUDGES`` hand-labelled positives and finds the weak rows lower the out-of-fold average
+precision (spam, purchase_intent). With fewer positives the check says little: safety_risk (19)
+and legal_threat (8) come out a little higher without, but their heads then score "my phone
+exploded and burned my hand" or "I am calling my lawyer" near 0."""
+CV_FOLDS = 5
+CV_JUDGES = 30
 _NORM = re.compile(r"[^a-z0-9]+")
 
 
@@ -64,6 +77,64 @@ def weak_examples() -> dict[str, tuple[list[str], list[int]]]:
     return out
 
 
+def used_examples() -> dict[str, tuple[list[str], list[int]]]:
+    """`weak_examples` for the intents in ``USED`` only."""
+    return {k: v for k, v in weak_examples().items() if k in USED}
+
+
+def cv() -> dict[str, dict[str, float]]:
+    """For each intent with rules: out-of-fold average precision of train.py's intent head over
+    brand train + dev (folds by a hash of the post id), without and with its weak rows (always
+    on the fitting side). Intents with fewer than ``CV_FOLDS`` positives are left out."""
+    import numpy as np
+    import train
+    from scipy import sparse
+    from sklearn.metrics import average_precision_score
+
+    from groundswell.triage.features import Featurizer
+
+    rows = train.brand("train") + train.brand("dev")
+    fz = Featurizer(train.BITS, train.build_lexicon("own"))
+    with np.load(train.MODELS / "default.npz") as npz:
+        w_sent = np.asarray(npz["weights"][:, 0:3], dtype=np.float32)
+
+    def stacked(texts: list[str]) -> Any:
+        x = train.featurize(fz, texts)
+        return sparse.hstack([x, sparse.csr_matrix(np.asarray(x @ w_sent))], format="csr")
+
+    x = stacked([str(r["text"]) for r in rows])
+    fold = np.array(
+        [int(hashlib.sha256(str(r["id"]).encode()).hexdigest(), 16) % CV_FOLDS for r in rows]
+    )
+    out: dict[str, dict[str, float]] = {}
+    for intent, (wx, wy) in weak_examples().items():
+        y = np.array([1 if intent in r["labels"] else 0 for r in rows])
+        if y.sum() < CV_FOLDS:
+            continue
+        xw = stacked(wx)
+        scores = {}
+        for name, extra in (("without", None), ("with", xw)):
+            oof = np.zeros(len(rows))
+            for k in range(CV_FOLDS):
+                fit_rows = fold != k
+                xs, ys = x[fit_rows], list(y[fit_rows])
+                if extra is not None:
+                    xs, ys = sparse.vstack([xs, extra], format="csr"), ys + list(wy)
+                model = train.fit(xs, ys, train.C_INTENT)
+                oof[fold == k] = model.decision_function(x[fold == k])
+            scores[name] = round(float(average_precision_score(y, oof)), 4)
+        out[intent] = scores
+        print(
+            f"{intent:20s} {int(y.sum()):4d} positives  AP without {scores['without']:.4f}  "
+            f"with weak rows {scores['with']:.4f}",
+            flush=True,
+        )
+    return out
+
+
 if __name__ == "__main__":
-    for intent, (_x, y) in weak_examples().items():
-        print(f"{intent:20s} {sum(y):4d} weak positives")
+    if "--cv" in sys.argv[1:]:
+        cv()
+    else:
+        for intent, (_x, y) in weak_examples().items():
+            print(f"{intent:20s} {sum(y):4d} weak positives")

@@ -160,3 +160,21 @@ def test_intent_folds_are_fixed_by_the_post_id(embeddings_intents: Any) -> None:
     folds = [embeddings_intents.fold_of(f"twcs:{i}") for i in range(500)]
     assert set(folds) == set(range(embeddings_intents.FOLDS))
     assert folds == [embeddings_intents.fold_of(f"twcs:{i}") for i in range(500)]
+
+
+@pytest.fixture
+def weak_labels(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
+    yield from import_training("weak_labels", monkeypatch)
+
+
+def test_the_shipped_intent_heads_used_weak_rows_exactly_where_the_rules_say(
+    weak_labels: Any,
+) -> None:
+    config = json.loads((ROOT / "src" / "groundswell" / "models" / "default.json").read_text())
+    trained_with = {
+        key.removeprefix("intent:")
+        for key, entry in config["training"].items()
+        if key.startswith("intent:") and entry.get("weak_pos")
+    }
+    assert trained_with == set(weak_labels.USED)
+    assert set(weak_labels.USED) <= set(weak_labels.RULES)
