@@ -159,7 +159,7 @@ def teacher_logits(
     cache = cache_dir / f"{teacher.stem}.logits.{pool_digest(texts)}.npy"
     if cache.exists():
         return np.load(cache)
-    from groundswell.triage._model_embeddings import SentenceEncoder, member_layer_states
+    from groundswell.triage._model_embeddings import SentenceEncoders, member_layer_states
 
     with np.load(teacher) as z:
         arrays = {key: z[key] for key in z.files}
@@ -172,9 +172,7 @@ def teacher_logits(
     else:
         w, b = arrays["weights"].astype(np.float32), arrays["bias"]
     # An ensemble's encoders side by side, as the embeddings set reads them.
-    embeddings = np.hstack(
-        [SentenceEncoder(layers).encode(list(texts)) for layers in member_layer_states(arrays)]
-    )
+    embeddings = SentenceEncoders(member_layer_states(arrays)).encode(list(texts))
     out = (embeddings @ w + b.astype(np.float32)).astype(np.float32)
     cache_dir.mkdir(parents=True, exist_ok=True)
     np.save(cache, out)

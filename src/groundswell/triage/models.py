@@ -22,7 +22,7 @@ import numpy.typing as npt
 from groundswell.triage._model_embeddings import (
     EMBEDDING_DIM,
     EmbeddingsMissing,
-    SentenceEncoder,
+    SentenceEncoders,
     member_layer_states,
 )
 from groundswell.triage.domain import EMOTION_LABELS, INTENT_LABELS, SENTIMENT_LABELS
@@ -130,27 +130,25 @@ class EmbeddingsRefiner:
 
     def __init__(
         self,
-        encoders: Sequence[SentenceEncoder],
+        encoders: Sequence[SentenceEncoders],
         mix: npt.NDArray[np.float32],
         weights: npt.NDArray[np.float32],
         bias: npt.NDArray[np.float32],
         offensive: OffensiveHead | None = None,
         intents: IntentsHead | None = None,
     ) -> None:
-        width = EMBEDDING_DIM * len(encoders)
-        if not encoders or weights.shape != (width, 3):
-            raise ValueError(
-                f"weights of shape {weights.shape} do not fit {len(encoders)} encoder(s)"
-            )
+        members = sum(encoder.members for encoder in encoders)
+        width = EMBEDDING_DIM * members
+        if not members or weights.shape != (width, 3):
+            raise ValueError(f"weights of shape {weights.shape} do not fit {members} encoder(s)")
         if offensive is not None and offensive.weights.shape != (width,):
             raise ValueError(
                 f"offensive weights of shape {offensive.weights.shape} do not fit "
-                f"{len(encoders)} encoder(s)"
+                f"{members} encoder(s)"
             )
         if intents is not None and intents.weights.shape[0] != width:
             raise ValueError(
-                f"intent weights of shape {intents.weights.shape} do not fit "
-                f"{len(encoders)} encoder(s)"
+                f"intent weights of shape {intents.weights.shape} do not fit {members} encoder(s)"
             )
         self._encoders = list(encoders)
         self._mix = np.array(mix, dtype=np.float32)
@@ -484,7 +482,8 @@ def _load_embeddings() -> ModelSet:
     except (FileNotFoundError, KeyError, ValueError) as exc:
         raise ModelUnavailable(f"model set 'embeddings' is incomplete: {exc}") from exc
     try:
-        encoders = [SentenceEncoder(layers) for layers in members]
+        # One object for all the members: they share the layers none of them replaces.
+        encoders = [SentenceEncoders(members)]
     except EmbeddingsMissing as exc:
         raise ModelUnavailable(str(exc)) from exc
     try:
