@@ -174,8 +174,9 @@ def main() -> None:
         "--sentiment-only",  # its name before the embeddings set refined offensive too
         dest="refined_only",
         action="store_true",
-        help="only the sets the embeddings set changes: sentiment, and offensive and the brand "
-        "intents when the set ships those heads (every other field is the default set's)",
+        help="only the sets the embeddings set changes: sentiment, and offensive, emotion and "
+        "the brand intents when the set ships those heads (every other field is the default "
+        "set's)",
     )
     args = parser.parse_args()
     started = time.time()
@@ -201,6 +202,10 @@ def main() -> None:
         )
         if models.refiner is not None and models.refiner.intents is not None:
             report["sets"] |= intent_sets(rows, rb.intents, models.intent_thresholds)
+        if models.refiner is not None and models.refiner.emotion is not None:
+            x, y = datasets.tweeteval("emotion", "test")
+            pred = predict(x).emotion.argmax(axis=1)
+            report["sets"]["tweeteval_emotion"] = scores(y, pred, EMOTION_LABELS)
         if models.refiner is not None and models.refiner.offensive is not None:
             x, y = datasets.tweeteval("offensive", "test")
             pred = (predict(x).offensive >= 0.5).astype(int)

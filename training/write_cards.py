@@ -125,6 +125,18 @@ def embeddings_intents_line() -> str:
     )
 
 
+def embeddings_emotion_line() -> str:
+    """Where the embeddings set has its own emotion figure, a pointer to it."""
+    sets = embeddings_sets()
+    if "tweeteval_emotion" not in sets:
+        return ""
+    return (
+        "\n\nWith `--model embeddings` a head over sentence vectors is added to this one: "
+        f"macro-F1 {sets['tweeteval_emotion']['macro_f1']:.4f} on the same test "
+        "(`embeddings.md`)."
+    )
+
+
 def intents_comparison(
     refined: dict[str, Any], default: dict[str, Any], heads: dict[str, Any]
 ) -> str:
@@ -260,7 +272,7 @@ SemEval-2018 Task 1 (E-c subset) as in TweetEval (`tweeteval/emotion` train,
 
 ## Measured
 ### TweetEval emotion test
-{table(sets["tweeteval_emotion"])}
+{table(sets["tweeteval_emotion"])}{embeddings_emotion_line()}
 
 ## Intended use
 Colouring triage (why a post is urgent); one of four emotions is always the top one, so use the
@@ -486,8 +498,42 @@ Complaint as a yes/no task:
             if has_intents
             else ""
         )
+        emo_path = ROOT / "training" / "embeddings_emotion.json"
+        emo: dict[str, Any] = (
+            json.loads(emo_path.read_text(encoding="utf-8")) if emo_path.exists() else {}
+        )
+        has_emotion = bool(emo) and "tweeteval_emotion" in emb
+        emotion_model = (
+            f"""
+
+Emotion (`embeddings_emotion.npz`): a multinomial logistic regression over the same sentence
+vectors (C {emo.get("C")}), added to {emo.get("mix")} x the default set's centred emotion
+logits."""
+            if has_emotion
+            else ""
+        )
+        emotion_training = (
+            f"""
+
+Emotion (`python training/embeddings_emotion.py`): TweetEval emotion train
+({emo.get("train")} tweets with val; source and license in the emotion card). C and the mix
+chosen together on val (the default emotion head never saw it), macro-F1: default head alone
+{emo.get("val_macro_f1_default_alone")}, vectors alone {emo.get("val_macro_f1_vectors_alone")},
+together {emo.get("val_macro_f1")}; then the regression refit on train + val."""
+            if has_emotion
+            else ""
+        )
+        emotion_measured = (
+            f"""
+
+### TweetEval emotion test
+{table(emb["tweeteval_emotion"])}"""
+            if has_emotion
+            else ""
+        )
         parts = ["sentiment", *(["offensive"] if offensive_model else [])]
         parts += ["intents"] if has_intents else []
+        parts += ["emotion"] if has_emotion else []
         refined = (
             " and ".join(parts) if len(parts) < 3 else ", ".join(parts[:-1]) + " and " + parts[-1]
         )
@@ -503,7 +549,7 @@ three-way sentiment; the sentence vector (mean of the last layer's token states,
 goes through a linear head, plus {emb_train.get("mix", "?")} x the default set's centred
 sentiment logits.{ensemble} `embeddings.npz` holds the fine-tuned layers (float16), the head
 (384 x 3 per encoder, bias) and the 3 x 3 mix. Needs `pip install 'groundswell[embeddings]'`;
-without it `load_model_set("embeddings")` raises `ModelUnavailable`.{offensive_model}{intents_model}
+without it `load_model_set("embeddings")` raises `ModelUnavailable`.{offensive_model}{intents_model}{emotion_model}
 
 ## Training data and choices
 SemEval 2013-2016 training tweets (the derived train set, {emb_train.get("train", "?")} rows
@@ -512,7 +558,7 @@ with the brand train split repeated 3x), classes balanced in the loss, the botto
 sentiment val macro-recall, {emb_train.get("val_macro_recall_head", "?")} at epoch{epochs}, counting from 0); then, for each mix weight, the
 negative-class bias shift that brings brand dev negative recall to 0.80 plus one standard
 error, and the mix whose TweetEval val macro-recall at its shift is best (mix
-{emb_train.get("mix", "?")}, shift {emb_train.get("negative_bias_shift", "?")}).{offensive_training}{intents_training}
+{emb_train.get("mix", "?")}, shift {emb_train.get("negative_bias_shift", "?")}).{offensive_training}{intents_training}{emotion_training}
 
 ## Measured (`python training/evaluate.py --model embeddings --refined-only`)
 {emb_target_lines}
@@ -521,7 +567,7 @@ error, and the mix whose TweetEval val macro-recall at its shift is best (mix
 {table(emb["tweeteval_sentiment"])}
 
 ### Brand-directed posts, annotated test split
-{table(emb["brand_sentiment"])}{offensive_measured}{intents_measured}
+{table(emb["brand_sentiment"])}{offensive_measured}{intents_measured}{emotion_measured}
 
 ## Intended use and failure modes
 As the default sentiment card; far slower (the five-encoder set: about 50 posts/s on a
@@ -529,7 +575,7 @@ As the default sentiment card; far slower (the five-encoder set: about 50 posts/
 posts/s for the default set), for batches where
 accuracy matters more than speed. Only the
 {refined} differ from the default set; the cues (`why`) stay the default set's
-word cues{", so an offensive probability or an intent that the encoders alone raise can come without a cue" if offensive_model or has_intents else ""}.
+word cues{", so an output that the encoders alone raise (offensive, an intent, an emotion) can come without a cue" if offensive_model or has_intents or has_emotion else ""}.
 The brand operating point's negative shift (+{emb_train.get("negative_bias_shift", "?")}) costs neutral recall: on general (non brand-directed) tweets,
 neutral news and reports of bad events are often read as negative (see the TweetEval
 confusion matrix above).

@@ -216,6 +216,38 @@ def test_embeddings_refiner_stacks_its_intent_heads_on_the_default_ones() -> Non
         models.IntentsHead(head.mix[:3], head.weights, head.bias, head.thresholds)
 
 
+def test_embeddings_refiner_adds_its_emotion_head_to_the_default_one() -> None:
+    weights = np.zeros((384, 4), np.float32)
+    weights[:, 3] = 1.0  # the vector pushes sadness
+    head = models.EmotionHead(mix=0.5, weights=weights, bias=np.zeros(4, np.float32))
+    refiner = models.EmbeddingsRefiner(
+        [_FixedEncoder(0.01)],  # type: ignore[list-item]
+        np.zeros((3, 3), dtype=np.float32),
+        np.zeros((384, 3), dtype=np.float32),
+        np.zeros(3, dtype=np.float32),
+        emotion=head,
+    )
+    logits = np.arange(40, dtype=np.float32).reshape(2, 20)
+    before = logits.copy()
+    out = refiner.refine(["a", "b"], logits)
+    # 0.5 x the centred default logits (13..16 -> -1.5..1.5) + 3.84 on sadness
+    np.testing.assert_allclose(out[0, 13:17], [-0.75, -0.25, 0.25, 0.75 + 3.84], rtol=1e-5)
+    np.testing.assert_array_equal(out[:, 3:13], logits[:, 3:13])
+    np.testing.assert_array_equal(out[:, 17:], logits[:, 17:])
+    np.testing.assert_array_equal(logits, before)
+    assert refiner.emotion is head
+    with pytest.raises(ValueError, match="one column per emotion"):
+        models.EmotionHead(mix=0.5, weights=weights[:, :3], bias=np.zeros(4, np.float32))
+    with pytest.raises(ValueError, match="emotion weights of shape"):
+        models.EmbeddingsRefiner(
+            [_FixedEncoder(0.0), _FixedEncoder(0.0)],  # type: ignore[list-item]
+            np.eye(3, dtype=np.float32),
+            np.zeros((768, 3), dtype=np.float32),
+            np.zeros(3, dtype=np.float32),
+            emotion=head,
+        )
+
+
 def test_logits_are_the_linear_heads_before_any_refiner() -> None:
     model_set = models.load_model_set()
     texts = ["@acme my order never arrived", "love it"]
@@ -263,6 +295,18 @@ def test_shipped_embeddings_set_holds_intent_heads_for_its_encoders() -> None:
     assert np.isfinite(head.weights).all()
     assert ((head.thresholds >= 0.2) & (head.thresholds <= 0.8)).all()
     assert ((head.mix > 0.0) & (head.mix <= 1.0)).all()
+
+
+def test_shipped_embeddings_set_holds_an_emotion_head_for_its_encoders() -> None:
+    base = Path(models.__file__).parent.parent / "models"
+    with np.load(base / "embeddings.npz") as npz:
+        width = npz["weights"].shape[0]
+    head = models._read_emotion_head(base / "embeddings_emotion.npz")
+    assert head is not None
+    assert head.weights.shape == (width, len(models.EMOTION_LABELS))
+    assert np.isfinite(head.weights).all()
+    assert 0.0 <= head.mix <= 1.0
+    assert models._read_emotion_head(base / "no_such_file.npz") is None
 
 
 def test_an_embeddings_set_without_intent_heads_keeps_the_default_ones(tmp_path: Path) -> None:
@@ -326,8 +370,8 @@ def test_embeddings_set_when_installed(model_set: ModelSet) -> None:
         "negative",
         "positive",
     ]
-    # Sentiment, offensive and the intents (with their own thresholds) are refined; every
-    # other field is the default set's.
+    # Sentiment, offensive, the intents (with their own thresholds) and emotion are refined;
+    # every other field is the default set's.
     assert embeddings.refiner is not None
     assert embeddings.refiner.offensive is not None
     assert embeddings.refiner.intents is not None
@@ -337,7 +381,10 @@ def test_embeddings_set_when_installed(model_set: ModelSet) -> None:
     assert not np.array_equal(raw.intents, base.intents)
     assert embeddings.intent_thresholds == embeddings.refiner.intents.threshold_map()
     assert embeddings.intent_thresholds != model_set.intent_thresholds
-    for field in ("emotion", "hate", "irony"):
+    assert embeddings.refiner.emotion is not None
+    np.testing.assert_allclose(raw.emotion.sum(axis=1), 1.0, atol=1e-5)
+    assert not np.array_equal(raw.emotion, base.emotion)
+    for field in ("hate", "irony"):
         np.testing.assert_array_equal(getattr(raw, field), getattr(base, field), err_msg=field)
     assert raw.language == base.language
 

@@ -178,3 +178,31 @@ def test_the_shipped_intent_heads_used_weak_rows_exactly_where_the_rules_say(
     }
     assert trained_with == set(weak_labels.USED)
     assert set(weak_labels.USED) <= set(weak_labels.RULES)
+
+
+@pytest.fixture
+def embeddings_emotion(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
+    yield from import_training("embeddings_emotion", monkeypatch)
+
+
+def test_the_emotion_stack_is_chosen_on_val_with_ties_to_the_smaller_values(
+    embeddings_emotion: Any,
+) -> None:
+    y = np.array([0, 1, 2, 3] * 5)
+    default = np.eye(4)[y] * 1.2  # the default head alone is right everywhere
+    wrong = np.eye(4)[(y + 1) % 4]  # the vectors' head is wrong everywhere
+    c, mix, grid = embeddings_emotion.choose(default, {0.1: wrong, 1.0: wrong}, y)
+    assert (c, mix) == (0.1, 1.0)  # mix 1.0 lets the default logits win; C ties -> smaller
+    assert grid["C=0.1 mix=0.0"] == 0.0
+    assert grid["C=0.1 mix=1.0"] == 1.0
+
+
+def test_the_shipped_emotion_head_is_what_its_summary_records(embeddings_emotion: Any) -> None:
+    summary = json.loads(embeddings_emotion.SUMMARY.read_text())
+    with np.load(ROOT / "src" / "groundswell" / "models" / "embeddings_emotion.npz") as npz:
+        assert float(npz["mix"]) == summary["mix"]
+        assert npz["weights"].shape == (384 * summary["members"], 4)
+        # Centred: the regression's logits have mean 0 over the emotions, as `choose` used.
+        np.testing.assert_allclose(npz["weights"].sum(axis=1), 0.0, atol=1e-5)
+        assert float(npz["bias"].sum()) == pytest.approx(0.0, abs=1e-5)
+    assert summary["val_macro_f1"] == max(summary["val_macro_f1_by_C_and_mix"].values())

@@ -115,6 +115,24 @@ class IntentsHead:
         return {label: float(t) for label, t in zip(INTENT_LABELS, self.thresholds, strict=True)}
 
 
+@dataclass(frozen=True)
+class EmotionHead:
+    """The ``embeddings`` set's emotion head: logits = ``mix`` times the default set's centred
+    emotion logits + the embeddings side by side @ ``weights`` (384 * encoders x 4) + ``bias``
+    (4,), in ``EMOTION_LABELS`` order; a softmax as the default head."""
+
+    mix: float
+    weights: npt.NDArray[np.float32]
+    bias: npt.NDArray[np.float32]
+
+    def __post_init__(self) -> None:
+        n = len(EMOTION_LABELS)
+        if self.bias.shape != (n,) or self.weights.ndim != 2 or self.weights.shape[1] != n:
+            raise ValueError(f"an emotion head needs one column per emotion ({n})")
+        for array in (self.weights, self.bias):
+            array.setflags(write=False)
+
+
 class EmbeddingsRefiner:
     """What the ``embeddings`` set changes in the default set's logits, from the 384-dimensional
     sentence embedding of each text by each encoder (one, or several fine-tuned alike: an
@@ -123,8 +141,8 @@ class EmbeddingsRefiner:
 
     Sentiment: ``mix`` (3 x 3) weighs the default set's centred sentiment logits, ``weights``
     (384 * encoders x 3) the embeddings, plus ``bias`` (3,). Offensive, when the set has an
-    `OffensiveHead`, and the intents, when it has `IntentsHead`: those heads over the same
-    embeddings. Every other column, and every cue (the default set's sparse features), stays
+    `OffensiveHead`, the intents, when it has `IntentsHead`, and the emotion, when it has
+    `EmotionHead`: those heads over the same embeddings. Every other column, and every cue (the default set's sparse features), stays
     the default set's.
     """
 
@@ -136,6 +154,7 @@ class EmbeddingsRefiner:
         bias: npt.NDArray[np.float32],
         offensive: OffensiveHead | None = None,
         intents: IntentsHead | None = None,
+        emotion: EmotionHead | None = None,
     ) -> None:
         members = sum(encoder.members for encoder in encoders)
         width = EMBEDDING_DIM * members
@@ -150,12 +169,17 @@ class EmbeddingsRefiner:
             raise ValueError(
                 f"intent weights of shape {intents.weights.shape} do not fit {members} encoder(s)"
             )
+        if emotion is not None and emotion.weights.shape[0] != width:
+            raise ValueError(
+                f"emotion weights of shape {emotion.weights.shape} do not fit {members} encoder(s)"
+            )
         self._encoders = list(encoders)
         self._mix = np.array(mix, dtype=np.float32)
         self._weights = np.array(weights, dtype=np.float32)
         self._bias = np.array(bias, dtype=np.float32)
         self._offensive = offensive
         self._intents = intents
+        self._emotion = emotion
 
     @property
     def offensive(self) -> OffensiveHead | None:
@@ -166,6 +190,11 @@ class EmbeddingsRefiner:
     def intents(self) -> IntentsHead | None:
         """The intent heads, when this set ships them."""
         return self._intents
+
+    @property
+    def emotion(self) -> EmotionHead | None:
+        """The emotion head, when this set ships one."""
+        return self._emotion
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """Each text's embedding by every encoder, side by side (n x 384 * encoders)."""
@@ -188,6 +217,11 @@ class EmbeddingsRefiner:
         if self._intents is not None:
             heads = self._intents
             out[:, _INTENT] = heads.mix * logits[:, _INTENT] + emb @ heads.weights + heads.bias
+        if self._emotion is not None:
+            emo = logits[:, _EMO]
+            centred_emo = emo - emo.mean(axis=1, keepdims=True)
+            emotion = self._emotion
+            out[:, _EMO] = emotion.mix * centred_emo + emb @ emotion.weights + emotion.bias
         return out
 
 
@@ -464,10 +498,10 @@ def _load(name: str) -> ModelSet:
 
 def _load_embeddings() -> ModelSet:
     """The default heads, with the sentiment (``embeddings.npz``) and, when their files are
-    there, the offensive (``embeddings_offensive.npz``) and intent heads
-    (``embeddings_intents.npz``, with their own thresholds) refined by sentence embeddings
-    (from all-MiniLM-L6-v2 with its top layers replaced by the shipped fine-tuned ones; one
-    encoder per member when the shipped set is an ensemble)."""
+    there, the offensive (``embeddings_offensive.npz``), intent (``embeddings_intents.npz``,
+    with their own thresholds) and emotion heads (``embeddings_emotion.npz``) refined by
+    sentence embeddings (from all-MiniLM-L6-v2 with its top layers replaced by the shipped
+    fine-tuned ones; the encoders of an ensemble share the layers none of them replaced)."""
     base = resources.files("groundswell").joinpath("models")
     try:
         with base.joinpath("embeddings.npz").open("rb") as fh, np.load(fh) as npz:
@@ -479,6 +513,7 @@ def _load_embeddings() -> ModelSet:
         members = member_layer_states(arrays)
         offensive = _read_offensive_head(base.joinpath("embeddings_offensive.npz"))
         intents = _read_intents_head(base.joinpath("embeddings_intents.npz"))
+        emotion = _read_emotion_head(base.joinpath("embeddings_emotion.npz"))
     except (FileNotFoundError, KeyError, ValueError) as exc:
         raise ModelUnavailable(f"model set 'embeddings' is incomplete: {exc}") from exc
     try:
@@ -487,7 +522,7 @@ def _load_embeddings() -> ModelSet:
     except EmbeddingsMissing as exc:
         raise ModelUnavailable(str(exc)) from exc
     try:
-        refiner = EmbeddingsRefiner(encoders, mix, weights, bias, offensive, intents)
+        refiner = EmbeddingsRefiner(encoders, mix, weights, bias, offensive, intents, emotion)
     except ValueError as exc:  # a head that does not fit the shipped encoders
         raise ModelUnavailable(f"model set 'embeddings' is incomplete: {exc}") from exc
     default = _load("default")
@@ -529,6 +564,19 @@ def _read_intents_head(path: Traversable) -> IntentsHead | None:
                 name: np.asarray(npz[name], dtype=np.float32)
                 for name in ("mix", "weights", "bias", "thresholds")
             }
+        )
+
+
+def _read_emotion_head(path: Traversable) -> EmotionHead | None:
+    """The embeddings set's emotion head (training/embeddings_emotion.py), or None when the
+    file is not shipped (the default set's emotion head is then used)."""
+    if not path.is_file():
+        return None
+    with path.open("rb") as fh, np.load(fh) as npz:
+        return EmotionHead(
+            mix=float(npz["mix"]),
+            weights=np.asarray(npz["weights"], dtype=np.float32),
+            bias=np.asarray(npz["bias"], dtype=np.float32),
         )
 
 
