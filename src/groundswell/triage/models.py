@@ -540,44 +540,35 @@ def _load_embeddings() -> ModelSet:
     )
 
 
-def _read_offensive_head(path: Traversable) -> OffensiveHead | None:
-    """The embeddings set's offensive head (training/embeddings_offensive.py), or None when
-    the file is not shipped (the default set's offensive head is then used)."""
+def _read_arrays(path: Traversable) -> dict[str, npt.NDArray[np.float32]] | None:
+    """Every array of a shipped head file as float32, or None when the file is not shipped
+    (the default set's head is then used)."""
     if not path.is_file():
         return None
     with path.open("rb") as fh, np.load(fh) as npz:
-        return OffensiveHead(
-            mix=float(npz["mix"]),
-            weights=np.asarray(npz["weights"], dtype=np.float32),
-            bias=float(npz["bias"]),
-        )
+        return {name: np.asarray(npz[name], dtype=np.float32) for name in npz.files}
+
+
+def _read_offensive_head(path: Traversable) -> OffensiveHead | None:
+    """The embeddings set's offensive head (training/embeddings_offensive.py), or None."""
+    if (a := _read_arrays(path)) is None:
+        return None
+    return OffensiveHead(mix=float(a["mix"]), weights=a["weights"], bias=float(a["bias"]))
 
 
 def _read_intents_head(path: Traversable) -> IntentsHead | None:
-    """The embeddings set's intent heads (training/embeddings_intents.py), or None when the
-    file is not shipped (the default set's intent heads and thresholds are then used)."""
-    if not path.is_file():
+    """The embeddings set's intent heads and thresholds (training/embeddings_intents.py), or
+    None."""
+    if (a := _read_arrays(path)) is None:
         return None
-    with path.open("rb") as fh, np.load(fh) as npz:
-        return IntentsHead(
-            **{
-                name: np.asarray(npz[name], dtype=np.float32)
-                for name in ("mix", "weights", "bias", "thresholds")
-            }
-        )
+    return IntentsHead(a["mix"], a["weights"], a["bias"], a["thresholds"])
 
 
 def _read_emotion_head(path: Traversable) -> EmotionHead | None:
-    """The embeddings set's emotion head (training/embeddings_emotion.py), or None when the
-    file is not shipped (the default set's emotion head is then used)."""
-    if not path.is_file():
+    """The embeddings set's emotion head (training/embeddings_emotion.py), or None."""
+    if (a := _read_arrays(path)) is None:
         return None
-    with path.open("rb") as fh, np.load(fh) as npz:
-        return EmotionHead(
-            mix=float(npz["mix"]),
-            weights=np.asarray(npz["weights"], dtype=np.float32),
-            bias=np.asarray(npz["bias"], dtype=np.float32),
-        )
+    return EmotionHead(mix=float(a["mix"]), weights=a["weights"], bias=a["bias"])
 
 
 def _read_lexicon(text: str) -> dict[str, float]:
