@@ -43,14 +43,14 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import average_precision_score  # noqa: E402
 
 from groundswell.triage.domain import INTENT_LABELS  # noqa: E402
-from groundswell.triage.features import Featurizer  # noqa: E402
 from groundswell.triage.models import COLUMNS, load_model_set  # noqa: E402
 
 SUMMARY = ROOT / "training" / "embeddings_intents.json"
 C = 1.0
 MIX = 0.5
 """Weight of each of the two logits: the default head's and the embeddings regression's."""
-FOLDS = 5
+FOLDS = weak_labels.CV_FOLDS
+fold_of = weak_labels.fold_of
 _INTENT = slice(
     COLUMNS.index(f"intent:{INTENT_LABELS[0]}"), COLUMNS.index(f"intent:{INTENT_LABELS[-1]}") + 1
 )
@@ -58,10 +58,6 @@ _INTENT = slice(
 
 def regression() -> Any:
     return LogisticRegression(C=C, class_weight="balanced", max_iter=2000)
-
-
-def fold_of(post_id: str) -> int:
-    return int(hashlib.sha256(post_id.encode()).hexdigest(), 16) % FOLDS
 
 
 def cv(
@@ -74,17 +70,14 @@ def cv(
     """Out-of-fold average precision of the default procedure, the embeddings regression and
     their average (logits), over ``rows`` (brand train + dev)."""
     fold = np.array([fold_of(str(r["id"])) for r in rows])
-    d, e = np.zeros(len(rows)), np.zeros(len(rows))
+    d = weak_labels.oof_default(x, y, fold, None if weak is None else (weak[0], weak[2]))
+    e = np.zeros(len(rows))
     for k in range(FOLDS):
         fit_rows, held = fold != k, fold == k
-        xs, es, ys = [x[fit_rows]], [emb[fit_rows]], list(y[fit_rows])
+        es, ys = [emb[fit_rows]], list(y[fit_rows])
         if weak is not None:
-            xs.append(weak[0])
             es.append(weak[1])
             ys += weak[2]
-        d[held] = train.fit(sparse.vstack(xs, format="csr"), ys, train.C_INTENT).decision_function(
-            x[held]
-        )
         e[held] = regression().fit(np.vstack(es), ys).decision_function(emb[held])
     return {
         name: round(float(average_precision_score(y, s)), 4)
@@ -107,16 +100,8 @@ def main() -> None:
 
     default = load_model_set("default")
     dev_logits = default.logits(texts[len(b_train) :])[:, _INTENT]
-    # The default heads read the sentiment logits too (train.py stacks them on the trained,
-    # uncentred sentiment weights); the CV repeats that procedure.
-    fz = Featurizer(train.BITS, train.build_lexicon("own"))
-    with np.load(MODELS / "default.npz") as npz:
-        w_sent = np.asarray(npz["weights"][:, 0:3], dtype=np.float32)
-
-    def stacked(batch: list[str]) -> sparse.csr_matrix:
-        x = train.featurize(fz, batch)
-        return sparse.hstack([x, sparse.csr_matrix(np.asarray(x @ w_sent))], format="csr")
-
+    # The default heads read the sentiment logits too; the CV repeats train.py's procedure.
+    stacked = weak_labels.stacked_featurizer()
     x_all = stacked(texts)
     n_emb = emb.shape[1]
     mix = np.ones(len(INTENT_LABELS), dtype=np.float32)

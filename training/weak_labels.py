@@ -17,6 +17,7 @@ import hashlib
 import json
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -82,18 +83,20 @@ def used_examples() -> dict[str, tuple[list[str], list[int]]]:
     return {k: v for k, v in weak_examples().items() if k in USED}
 
 
-def cv() -> dict[str, dict[str, float]]:
-    """For each intent with rules: out-of-fold average precision of train.py's intent head over
-    brand train + dev (folds by a hash of the post id), without and with its weak rows (always
-    on the fitting side). Intents with fewer than ``CV_FOLDS`` positives are left out."""
+def fold_of(post_id: str) -> int:
+    """The cross-validation fold of a hand-labelled post: a hash of its id."""
+    return int(hashlib.sha256(post_id.encode()).hexdigest(), 16) % CV_FOLDS
+
+
+def stacked_featurizer() -> Callable[[list[str]], Any]:
+    """train.py's intent-head features: the hashed features plus the shipped default set's
+    (trained, uncentred) sentiment logits."""
     import numpy as np
     import train
     from scipy import sparse
-    from sklearn.metrics import average_precision_score
 
     from groundswell.triage.features import Featurizer
 
-    rows = train.brand("train") + train.brand("dev")
     fz = Featurizer(train.BITS, train.build_lexicon("own"))
     with np.load(train.MODELS / "default.npz") as npz:
         w_sent = np.asarray(npz["weights"][:, 0:3], dtype=np.float32)
@@ -102,27 +105,47 @@ def cv() -> dict[str, dict[str, float]]:
         x = train.featurize(fz, texts)
         return sparse.hstack([x, sparse.csr_matrix(np.asarray(x @ w_sent))], format="csr")
 
+    return stacked
+
+
+def oof_default(x: Any, y: Any, fold: Any, extra: tuple[Any, list[int]] | None) -> Any:
+    """Out-of-fold decision values of train.py's intent head over the rows of ``x`` (folds
+    ``fold``), with ``extra`` rows (features, labels) always on the fitting side."""
+    import numpy as np
+    import train
+    from scipy import sparse
+
+    out = np.zeros(len(y))
+    for k in range(CV_FOLDS):
+        fit_rows = fold != k
+        xs, ys = x[fit_rows], list(y[fit_rows])
+        if extra is not None:
+            xs, ys = sparse.vstack([xs, extra[0]], format="csr"), ys + list(extra[1])
+        out[fold == k] = train.fit(xs, ys, train.C_INTENT).decision_function(x[fold == k])
+    return out
+
+
+def cv() -> dict[str, dict[str, float]]:
+    """For each intent with rules: out-of-fold average precision of train.py's intent head over
+    brand train + dev (folds by a hash of the post id), without and with its weak rows (always
+    on the fitting side). Intents with fewer than ``CV_FOLDS`` positives are left out."""
+    import numpy as np
+    import train
+    from sklearn.metrics import average_precision_score
+
+    rows = train.brand("train") + train.brand("dev")
+    stacked = stacked_featurizer()
     x = stacked([str(r["text"]) for r in rows])
-    fold = np.array(
-        [int(hashlib.sha256(str(r["id"]).encode()).hexdigest(), 16) % CV_FOLDS for r in rows]
-    )
+    fold = np.array([fold_of(str(r["id"])) for r in rows])
     out: dict[str, dict[str, float]] = {}
     for intent, (wx, wy) in weak_examples().items():
         y = np.array([1 if intent in r["labels"] else 0 for r in rows])
         if y.sum() < CV_FOLDS:
             continue
-        xw = stacked(wx)
-        scores = {}
-        for name, extra in (("without", None), ("with", xw)):
-            oof = np.zeros(len(rows))
-            for k in range(CV_FOLDS):
-                fit_rows = fold != k
-                xs, ys = x[fit_rows], list(y[fit_rows])
-                if extra is not None:
-                    xs, ys = sparse.vstack([xs, extra], format="csr"), ys + list(wy)
-                model = train.fit(xs, ys, train.C_INTENT)
-                oof[fold == k] = model.decision_function(x[fold == k])
-            scores[name] = round(float(average_precision_score(y, oof)), 4)
+        scores = {
+            name: round(float(average_precision_score(y, oof_default(x, y, fold, extra))), 4)
+            for name, extra in (("without", None), ("with", (stacked(wx), wy)))
+        }
         out[intent] = scores
         print(
             f"{intent:20s} {int(y.sum()):4d} positives  AP without {scores['without']:.4f}  "
