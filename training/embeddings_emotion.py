@@ -16,7 +16,6 @@ Needs the extra (``pip install 'groundswell[embeddings]'``); run it after `train
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 import time
@@ -31,20 +30,16 @@ import train  # noqa: E402, F401, I001  (first: it pins the BLAS kernel before n
 
 import datasets  # noqa: E402
 import numpy as np  # noqa: E402
-from embeddings_offensive import MODELS, arguments, embeddings  # noqa: E402
+from embeddings_binary import MODELS, arguments, columns, embeddings  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import f1_score  # noqa: E402
 
-from groundswell.triage.domain import EMOTION_LABELS  # noqa: E402
-from groundswell.triage.models import COLUMNS, load_model_set  # noqa: E402
+from groundswell.triage.models import load_model_set  # noqa: E402
 
 SUMMARY = ROOT / "training" / "embeddings_emotion.json"
 C_GRID = (0.03, 0.1, 0.3, 1.0)
 MIX_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
-_EMO = slice(
-    COLUMNS.index(f"emotion:{EMOTION_LABELS[0]}"),
-    COLUMNS.index(f"emotion:{EMOTION_LABELS[-1]}") + 1,
-)
+_EMO = columns("emotion")
 
 
 def regression(c: float) -> Any:
@@ -82,9 +77,8 @@ def main() -> None:
     tx, ty_ = datasets.tweeteval("emotion", "train")
     vx, vy_ = datasets.tweeteval("emotion", "val")
     ty, vy = np.asarray(ty_), np.asarray(vy_)
-    digest = hashlib.sha256((MODELS / "embeddings.npz").read_bytes()).hexdigest()
-    e_train = embeddings("emotion_train", list(tx), args.cache, digest, args.threads)
-    e_val = embeddings("emotion_val", list(vx), args.cache, digest, args.threads)
+    e_train = embeddings("emotion_train", list(tx), args.cache, args.threads)
+    e_val = embeddings("emotion_val", list(vx), args.cache, args.threads)
     default_val = load_model_set("default").logits(list(vx))[:, _EMO]
     vectors_val = {c: regression(c).fit(e_train, ty).decision_function(e_val) for c in C_GRID}
     c, mix, grid = choose(default_val, vectors_val, vy)

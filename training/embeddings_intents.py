@@ -22,7 +22,6 @@ Needs the extra (``pip install 'groundswell[embeddings]'``); run it after `train
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 import time
@@ -37,13 +36,13 @@ import train  # noqa: E402, I001
 
 import numpy as np  # noqa: E402
 import weak_labels  # noqa: E402
-from embeddings_offensive import MODELS, arguments, embeddings  # noqa: E402
+from embeddings_binary import MODELS, arguments, columns, embeddings  # noqa: E402
 from scipy import sparse  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import average_precision_score  # noqa: E402
 
 from groundswell.triage.domain import INTENT_LABELS  # noqa: E402
-from groundswell.triage.models import COLUMNS, load_model_set  # noqa: E402
+from groundswell.triage.models import load_model_set  # noqa: E402
 
 SUMMARY = ROOT / "training" / "embeddings_intents.json"
 C = 1.0
@@ -51,9 +50,7 @@ MIX = 0.5
 """Weight of each of the two logits: the default head's and the embeddings regression's."""
 FOLDS = weak_labels.CV_FOLDS
 fold_of = weak_labels.fold_of
-_INTENT = slice(
-    COLUMNS.index(f"intent:{INTENT_LABELS[0]}"), COLUMNS.index(f"intent:{INTENT_LABELS[-1]}") + 1
-)
+_INTENT = columns("intent")
 
 
 def regression() -> Any:
@@ -91,10 +88,9 @@ def main() -> None:
     b_train, b_dev = train.brand("train"), train.brand("dev")
     weak = weak_labels.used_examples()
     weak_texts = sorted({t for texts, _ in weak.values() for t in texts})
-    digest = hashlib.sha256((MODELS / "embeddings.npz").read_bytes()).hexdigest()
     texts = [str(r["text"]) for r in b_train + b_dev]
-    emb = embeddings("brand_train_dev", texts, args.cache, digest, args.threads)
-    emb_weak = embeddings("weak_rows", weak_texts, args.cache, digest, args.threads)
+    emb = embeddings("brand_train_dev", texts, args.cache, args.threads)
+    emb_weak = embeddings("weak_rows", weak_texts, args.cache, args.threads)
     weak_index = {t: i for i, t in enumerate(weak_texts)}
     e_train, e_dev = emb[: len(b_train)], emb[len(b_train) :]
 

@@ -206,10 +206,10 @@ def main() -> None:
             x, y = datasets.tweeteval("emotion", "test")
             pred = predict(x).emotion.argmax(axis=1)
             report["sets"]["tweeteval_emotion"] = scores(y, pred, EMOTION_LABELS)
-        if models.refiner is not None and models.refiner.offensive is not None:
-            x, y = datasets.tweeteval("offensive", "test")
-            pred = (predict(x).offensive >= 0.5).astype(int)
-            report["sets"]["tweeteval_offensive"] = scores(y, pred, ("not_offensive", "offensive"))
+        for task in models.refiner.binary if models.refiner is not None else ():
+            x, y = datasets.tweeteval(task, "test")
+            pred = (getattr(predict(x), task) >= 0.5).astype(int)
+            report["sets"][f"tweeteval_{task}"] = scores(y, pred, (f"not_{task}", task))
         for name, result in report["sets"].items():
             if isinstance(result, dict) and "per_label" in result:
                 show(name, result)

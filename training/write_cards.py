@@ -100,16 +100,58 @@ def embeddings_sets() -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))["sets"] if path.exists() else {}
 
 
-def embeddings_offensive_line() -> str:
-    """Where the embeddings set has its own offensive figure, a pointer to it."""
+def embeddings_binary_line(task: str) -> str:
+    """Where the embeddings set has its own figure for a binary task, a pointer to it."""
     sets = embeddings_sets()
-    if "tweeteval_offensive" not in sets:
+    if f"tweeteval_{task}" not in sets:
         return "\n"
     return (
         "\n\nWith `--model embeddings` a head over sentence vectors is stacked on this one: "
-        f"macro-F1 {sets['tweeteval_offensive']['macro_f1']:.4f} on the same test "
+        f"macro-F1 {sets[f'tweeteval_{task}']['macro_f1']:.4f} on the same test "
         "(`embeddings.md`).\n"
     )
+
+
+BINARY_SOURCES = {
+    "offensive": "OLID level A",
+    "hate": "HatEval 2019",
+    "irony": "SemEval-2018 Task 3A",
+}
+"""Each binary task's source in TweetEval (its license is in the task's own card)."""
+
+
+def embeddings_binary_parts(emb: dict[str, Any]) -> tuple[list[str], str, str, str]:
+    """The embeddings set's binary heads (offensive, hate, irony) that ship and were
+    measured, and the card's model, training and measured paragraphs about them."""
+    tasks, model, training, measured = [], "", "", ""
+    for task, source in BINARY_SOURCES.items():
+        path = ROOT / "training" / f"embeddings_{task}.json"
+        if not path.exists() or f"tweeteval_{task}" not in emb:
+            continue
+        head = json.loads(path.read_text(encoding="utf-8"))
+        tasks.append(task)
+        model += f"""
+
+{task.capitalize()} (`embeddings_{task}.npz`): a logistic regression over the same sentence
+vectors (C {head.get("C")}), stacked on the default set's {task} logit: logit = {
+            head.get("stack", {}).get("default")
+        } x the default logit + the vectors' head, decision point 0."""
+        training += f"""
+
+{task.capitalize()} (`python training/embeddings_binary.py --task {task}`): TweetEval {task}
+train and val ({source}; source and license in the {task} card), dev by 5-fold
+cross-validation over train only (val cannot judge the stack: the default head was refit on
+train + val). The C of the regression over the vectors (cross-validated macro-F1
+{head.get("cv_macro_f1_embeddings_alone")} alone), then a logistic regression on the
+out-of-fold logits of it and of the default head's procedure
+({head.get("cv_macro_f1_default_alone")} alone): {head.get("cv_macro_f1_stacked")} stacked
+(inner cross-validation), threshold at the best out-of-fold macro-F1. The regression over the
+vectors is then refit on train + val."""
+        measured += f"""
+
+### TweetEval {task} test
+{table(emb[f"tweeteval_{task}"])}"""
+    return tasks, model, training, measured
 
 
 def embeddings_intents_line() -> str:
@@ -228,7 +270,7 @@ refitted on train + val. C = {off["C"]}.
 {target_line("tweeteval_offensive.macro_f1")}
 
 ### TweetEval offensive test (OLID level A test)
-{table(sets["tweeteval_offensive"])}{embeddings_offensive_line()}
+{table(sets["tweeteval_offensive"])}{embeddings_binary_line("offensive")}
 ## Intended use
 Flagging profanity, insults and threats in inbound posts for moderation queues and for the
 priority rule. Not a decision on its own.
@@ -252,8 +294,7 @@ HatEval-2019 (English, hate against immigrants and women) as split by TweetEval
 
 ## Measured
 ### TweetEval hate test
-{table(sets["tweeteval_hate"])}
-
+{table(sets["tweeteval_hate"])}{embeddings_binary_line("hate")}
 ## Intended use
 A weak signal for moderation queues; always reviewed by a person.
 
@@ -293,8 +334,7 @@ into the bias; `irony_threshold` is {config["irony_threshold"]}.
 
 ## Measured
 ### TweetEval irony test (official metric: F1 of the ironic class)
-{table(sets["tweeteval_irony"])}
-
+{table(sets["tweeteval_irony"])}{embeddings_binary_line("irony")}
 ## Intended use
 A flag telling a reader that the sentiment may be inverted. Weak: treat as a hint.
 
@@ -416,42 +456,7 @@ them fine-tuned, which run once per post; each encoder's fine-tuned layers run o
             if members > 1
             else ""
         )
-        off_path = ROOT / "training" / "embeddings_offensive.json"
-        off: dict[str, Any] = (
-            json.loads(off_path.read_text(encoding="utf-8")) if off_path.exists() else {}
-        )
-        offensive_model = (
-            f"""
-
-Offensive (`embeddings_offensive.npz`): a logistic regression over the same sentence vectors
-(C {off.get("C")}), stacked on the default set's offensive logit: logit = {
-                off.get("stack", {}).get("default")
-            } x the default logit + the vectors' head, decision point 0."""
-            if off and "tweeteval_offensive" in emb
-            else ""
-        )
-        offensive_training = (
-            f"""
-
-Offensive (`python training/embeddings_offensive.py`): TweetEval offensive train and val
-(OLID level A; source and license in the offensive card), dev by 5-fold cross-validation over train only (OLID val cannot judge the stack:
-the default head was refit on train + val). The C of the regression over the vectors (cross-validated
-macro-F1 {off.get("cv_macro_f1_embeddings_alone")} alone), then a logistic regression on the
-out-of-fold logits of it and of the default head's procedure
-({off.get("cv_macro_f1_default_alone")} alone): {off.get("cv_macro_f1_stacked")} stacked
-(inner cross-validation), threshold at the best out-of-fold macro-F1. The regression over the
-vectors is then refit on train + val."""
-            if off and "tweeteval_offensive" in emb
-            else ""
-        )
-        offensive_measured = (
-            f"""
-
-### TweetEval offensive test
-{table(emb["tweeteval_offensive"])}"""
-            if "tweeteval_offensive" in emb
-            else ""
-        )
+        binary, binary_model, binary_training, binary_measured = embeddings_binary_parts(emb)
         int_path = ROOT / "training" / "embeddings_intents.json"
         heads: dict[str, Any] = (
             json.loads(int_path.read_text(encoding="utf-8")) if int_path.exists() else {}
@@ -531,7 +536,7 @@ together {emo.get("val_macro_f1")}; then the regression refit on train + val."""
             if has_emotion
             else ""
         )
-        parts = ["sentiment", *(["offensive"] if offensive_model else [])]
+        parts = ["sentiment", *binary]
         parts += ["intents"] if has_intents else []
         parts += ["emotion"] if has_emotion else []
         refined = (
@@ -549,7 +554,7 @@ three-way sentiment; the sentence vector (mean of the last layer's token states,
 goes through a linear head, plus {emb_train.get("mix", "?")} x the default set's centred
 sentiment logits.{ensemble} `embeddings.npz` holds the fine-tuned layers (float16), the head
 (384 x 3 per encoder, bias) and the 3 x 3 mix. Needs `pip install 'groundswell[embeddings]'`;
-without it `load_model_set("embeddings")` raises `ModelUnavailable`.{offensive_model}{intents_model}{emotion_model}
+without it `load_model_set("embeddings")` raises `ModelUnavailable`.{binary_model}{intents_model}{emotion_model}
 
 ## Training data and choices
 SemEval 2013-2016 training tweets (the derived train set, {emb_train.get("train", "?")} rows
@@ -558,7 +563,7 @@ with the brand train split repeated 3x), classes balanced in the loss, the botto
 sentiment val macro-recall, {emb_train.get("val_macro_recall_head", "?")} at epoch{epochs}, counting from 0); then, for each mix weight, the
 negative-class bias shift that brings brand dev negative recall to 0.80 plus one standard
 error, and the mix whose TweetEval val macro-recall at its shift is best (mix
-{emb_train.get("mix", "?")}, shift {emb_train.get("negative_bias_shift", "?")}).{offensive_training}{intents_training}{emotion_training}
+{emb_train.get("mix", "?")}, shift {emb_train.get("negative_bias_shift", "?")}).{binary_training}{intents_training}{emotion_training}
 
 ## Measured (`python training/evaluate.py --model embeddings --refined-only`)
 {emb_target_lines}
@@ -567,7 +572,7 @@ error, and the mix whose TweetEval val macro-recall at its shift is best (mix
 {table(emb["tweeteval_sentiment"])}
 
 ### Brand-directed posts, annotated test split
-{table(emb["brand_sentiment"])}{offensive_measured}{intents_measured}{emotion_measured}
+{table(emb["brand_sentiment"])}{binary_measured}{intents_measured}{emotion_measured}
 
 ## Intended use and failure modes
 As the default sentiment card; far slower (the five-encoder set: about 50 posts/s on a
@@ -575,7 +580,7 @@ As the default sentiment card; far slower (the five-encoder set: about 50 posts/
 posts/s for the default set), for batches where
 accuracy matters more than speed. Only the
 {refined} differ from the default set; the cues (`why`) stay the default set's
-word cues{", so an output that the encoders alone raise (offensive, an intent, an emotion) can come without a cue" if offensive_model or has_intents or has_emotion else ""}.
+word cues{", so an output that the encoders alone raise (offensive, an intent, an emotion) can come without a cue" if binary or has_intents or has_emotion else ""}.
 The brand operating point's negative shift (+{emb_train.get("negative_bias_shift", "?")}) costs neutral recall: on general (non brand-directed) tweets,
 neutral news and reports of bad events are often read as negative (see the TweetEval
 confusion matrix above).

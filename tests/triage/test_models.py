@@ -145,13 +145,13 @@ def test_embeddings_refiner_reads_every_encoder_side_by_side() -> None:
 
 
 def test_embeddings_refiner_stacks_its_offensive_head_on_the_default_one() -> None:
-    head = models.OffensiveHead(mix=0.5, weights=np.full(768, 1.0, np.float32), bias=-1.0)
+    head = models.BinaryHead(mix=0.5, weights=np.full(768, 1.0, np.float32), bias=-1.0)
     refiner = models.EmbeddingsRefiner(
         [_FixedEncoder(0.01), _FixedEncoder(0.02)],  # type: ignore[list-item]
         np.zeros((3, 3), dtype=np.float32),
         np.zeros((768, 3), dtype=np.float32),
         np.zeros(3, dtype=np.float32),
-        head,
+        {"offensive": head},
     )
     logits = np.arange(40, dtype=np.float32).reshape(2, 20)
     logits[:, 17] = [2.0, -4.0]  # the default set's offensive logits
@@ -163,13 +163,40 @@ def test_embeddings_refiner_stacks_its_offensive_head_on_the_default_one() -> No
     np.testing.assert_array_equal(out[:, 18:], logits[:, 18:])
     np.testing.assert_array_equal(logits, before)
     assert not head.weights.flags.writeable
+    assert dict(refiner.binary) == {"offensive": head}
     with pytest.raises(ValueError, match="offensive weights of shape"):
         models.EmbeddingsRefiner(
             [_FixedEncoder(0.0)],  # type: ignore[list-item]
             np.eye(3, dtype=np.float32),
             np.zeros((384, 3), dtype=np.float32),
             np.zeros(3, dtype=np.float32),
-            head,
+            {"offensive": head},
+        )
+
+
+def test_embeddings_refiner_refines_hate_and_irony_in_their_own_columns() -> None:
+    ones = np.full(384, 1.0, np.float32)
+    hate = models.BinaryHead(mix=1.0, weights=ones, bias=-3.84)  # the vector cancels out
+    irony = models.BinaryHead(mix=0.0, weights=-ones, bias=0.0)  # the vector alone
+    refiner = models.EmbeddingsRefiner(
+        [_FixedEncoder(0.01)],  # type: ignore[list-item]
+        np.zeros((3, 3), dtype=np.float32),
+        np.zeros((384, 3), dtype=np.float32),
+        np.zeros(3, dtype=np.float32),
+        {"hate": hate, "irony": irony},
+    )
+    logits = np.arange(40, dtype=np.float32).reshape(2, 20)
+    out = refiner.refine(["a", "b"], logits)
+    np.testing.assert_allclose(out[:, 18], logits[:, 18], rtol=1e-5)
+    np.testing.assert_allclose(out[:, 19], [-3.84, -3.84], rtol=1e-5)
+    np.testing.assert_array_equal(out[:, 3:18], logits[:, 3:18])
+    with pytest.raises(ValueError, match="no binary column 'emotion'"):
+        models.EmbeddingsRefiner(
+            [_FixedEncoder(0.0)],  # type: ignore[list-item]
+            np.eye(3, dtype=np.float32),
+            np.zeros((384, 3), dtype=np.float32),
+            np.zeros(3, dtype=np.float32),
+            {"emotion": hate},
         )
 
 
@@ -274,11 +301,12 @@ def test_shipped_embeddings_set_holds_its_fine_tuned_layers() -> None:
             assert all(np.isfinite(v.astype(np.float32)).all() for v in state.values())
 
 
-def test_shipped_embeddings_set_holds_an_offensive_head_for_its_encoders() -> None:
+@pytest.mark.parametrize("task", ["offensive", "irony"])
+def test_shipped_embeddings_set_holds_a_binary_head_for_its_encoders(task: str) -> None:
     base = Path(models.__file__).parent.parent / "models"
     with np.load(base / "embeddings.npz") as npz:
         width = npz["weights"].shape[0]
-    head = models._read_offensive_head(base / "embeddings_offensive.npz")
+    head = models._read_binary_head(base / f"embeddings_{task}.npz")
     assert head is not None
     assert head.weights.shape == (width,)
     assert np.isfinite(head.weights).all()
@@ -316,7 +344,7 @@ def test_an_embeddings_set_without_intent_heads_keeps_the_default_ones(tmp_path:
 def test_an_embeddings_set_without_an_offensive_head_keeps_the_default_one(
     tmp_path: Path,
 ) -> None:
-    assert models._read_offensive_head(tmp_path / "embeddings_offensive.npz") is None
+    assert models._read_binary_head(tmp_path / "embeddings_offensive.npz") is None
 
 
 @pytest.mark.slow
@@ -370,13 +398,18 @@ def test_embeddings_set_when_installed(model_set: ModelSet) -> None:
         "negative",
         "positive",
     ]
-    # Sentiment, offensive, the intents (with their own thresholds) and emotion are refined;
-    # every other field is the default set's.
+    # Sentiment, offensive, irony, the intents (with their own thresholds) and emotion are
+    # refined; every other field (hate: training/README.md) is the default set's.
     assert embeddings.refiner is not None
-    assert embeddings.refiner.offensive is not None
+    assert set(embeddings.refiner.binary) == {"offensive", "irony"}
     assert embeddings.refiner.intents is not None
-    assert np.all((raw.offensive >= 0.0) & (raw.offensive <= 1.0))
-    assert not np.array_equal(raw.offensive, base.offensive)
+    for field in ("offensive", "irony"):
+        values = getattr(raw, field)
+        assert np.all((values >= 0.0) & (values <= 1.0)), field
+        assert not np.array_equal(values, getattr(base, field)), field
+    np.testing.assert_array_equal(raw.hate, base.hate)
+    # The refined irony head has its decision point folded in, at 0.5 as the others.
+    assert embeddings.irony_threshold == 0.5
     assert np.all((raw.intents >= 0.0) & (raw.intents <= 1.0))
     assert not np.array_equal(raw.intents, base.intents)
     assert embeddings.intent_thresholds == embeddings.refiner.intents.threshold_map()
@@ -384,8 +417,6 @@ def test_embeddings_set_when_installed(model_set: ModelSet) -> None:
     assert embeddings.refiner.emotion is not None
     np.testing.assert_allclose(raw.emotion.sum(axis=1), 1.0, atol=1e-5)
     assert not np.array_equal(raw.emotion, base.emotion)
-    for field in ("hate", "irony"):
-        np.testing.assert_array_equal(getattr(raw, field), getattr(base, field), err_msg=field)
     assert raw.language == base.language
 
 

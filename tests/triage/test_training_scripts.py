@@ -47,12 +47,12 @@ def train(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
 
 
 @pytest.fixture
-def embeddings_offensive(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
-    yield from import_training("embeddings_offensive", monkeypatch)
+def embeddings_binary(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
+    yield from import_training("embeddings_binary", monkeypatch)
 
 
 def test_the_offensive_stack_folds_into_one_head_with_its_decision_at_zero(
-    embeddings_offensive: Any,
+    embeddings_binary: Any,
 ) -> None:
     rng = np.random.default_rng(0)
     vectors, raw_default = rng.normal(size=(50, 8)), rng.normal(size=50)
@@ -60,7 +60,7 @@ def test_the_offensive_stack_folds_into_one_head_with_its_decision_at_zero(
     stack, threshold, default_threshold = (0.6, 0.5, -0.1), 0.25, 0.57
     # What the stack decides on: raw logits, threshold `threshold`.
     stacked = stack[0] * raw_default + stack[1] * (vectors @ coef + intercept) + stack[2]
-    mix, weights, bias = embeddings_offensive.fold(
+    mix, weights, bias = embeddings_binary.fold(
         stack, threshold, (coef, intercept), default_threshold
     )
     # What ships: the default set's logit has its val threshold folded in.
@@ -68,6 +68,26 @@ def test_the_offensive_stack_folds_into_one_head_with_its_decision_at_zero(
     shipped = mix * shipped_default + vectors @ weights + bias
     np.testing.assert_allclose(shipped, stacked - threshold, rtol=1e-5, atol=1e-5)
     assert weights.dtype == np.float32
+
+
+def test_the_encoder_head_scripts_find_the_columns_they_refine(embeddings_binary: Any) -> None:
+    from groundswell.triage import models
+
+    assert embeddings_binary.columns("intent") == models._INTENT
+    assert embeddings_binary.columns("emotion") == models._EMO
+    assert embeddings_binary.columns("sentiment") == models._SENT
+
+
+def test_a_binary_stack_refuses_a_default_head_it_cannot_repeat(embeddings_binary: Any) -> None:
+    # The shipped default set's heads are the ones its out-of-fold logits repeat.
+    config = json.loads((ROOT / "src" / "groundswell" / "models" / "default.json").read_text())
+    for task in embeddings_binary.TASKS:
+        embeddings_binary.refuse_unmatched(task, config["training"][task])
+    with pytest.raises(SystemExit, match="default set's hate head"):
+        embeddings_binary.refuse_unmatched("hate", config["training"]["hate"] | {"C": 0.5})
+    shipped = config["training"]["offensive"] | {"naive_bayes_scaling": 1.0}
+    with pytest.raises(SystemExit, match="default set's offensive head"):
+        embeddings_binary.refuse_unmatched("offensive", shipped)
 
 
 def test_the_shipped_default_set_was_trained_in_the_pinned_environment(train: Any) -> None:

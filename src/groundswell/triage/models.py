@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from importlib.resources.abc import Traversable
+from types import MappingProxyType
 from typing import Final
 
 import numpy as np
@@ -45,6 +46,7 @@ _SENT = slice(0, 3)
 _INTENT = slice(3, 13)
 _EMO = slice(13, 17)
 _OFF, _HATE, _IRONY = 17, 18, 19
+_BINARY_COLUMNS: Final = {"offensive": _OFF, "hate": _HATE, "irony": _IRONY}
 _MAX_CUES = 3
 
 
@@ -71,11 +73,16 @@ class RawPredictions:
     cues: list[dict[str, list[str]]] | None
 
 
+#: The binary columns an embeddings set may refine, each with a `BinaryHead`.
+BINARY_TASKS: Final = ("offensive", "hate", "irony")
+
+
 @dataclass(frozen=True)
-class OffensiveHead:
-    """The ``embeddings`` set's offensive head, stacked on the default one: logit = ``mix``
-    times the default set's offensive logit + the embeddings side by side @ ``weights`` +
-    ``bias`` (decision point 0, like the default heads' folded thresholds)."""
+class BinaryHead:
+    """One of the ``embeddings`` set's binary heads (offensive, hate, irony), stacked on the
+    default one: logit = ``mix`` times the default set's logit for that column + the
+    embeddings side by side @ ``weights`` + ``bias`` (decision point 0, like the default
+    heads' folded thresholds)."""
 
     mix: float
     weights: npt.NDArray[np.float32]
@@ -140,10 +147,11 @@ class EmbeddingsRefiner:
     side).
 
     Sentiment: ``mix`` (3 x 3) weighs the default set's centred sentiment logits, ``weights``
-    (384 * encoders x 3) the embeddings, plus ``bias`` (3,). Offensive, when the set has an
-    `OffensiveHead`, the intents, when it has `IntentsHead`, and the emotion, when it has
-    `EmotionHead`: those heads over the same embeddings. Every other column, and every cue (the default set's sparse features), stays
-    the default set's.
+    (384 * encoders x 3) the embeddings, plus ``bias`` (3,). Offensive, hate and irony, each
+    when the set has a `BinaryHead` for it (``binary``, keyed by the column's name), the
+    intents, when it has `IntentsHead`, and the emotion, when it has `EmotionHead`: those heads
+    over the same embeddings. Every other column, and every cue (the default set's sparse
+    features), stays the default set's.
     """
 
     def __init__(
@@ -152,7 +160,7 @@ class EmbeddingsRefiner:
         mix: npt.NDArray[np.float32],
         weights: npt.NDArray[np.float32],
         bias: npt.NDArray[np.float32],
-        offensive: OffensiveHead | None = None,
+        binary: Mapping[str, BinaryHead] | None = None,
         intents: IntentsHead | None = None,
         emotion: EmotionHead | None = None,
     ) -> None:
@@ -160,31 +168,30 @@ class EmbeddingsRefiner:
         width = EMBEDDING_DIM * members
         if not members or weights.shape != (width, 3):
             raise ValueError(f"weights of shape {weights.shape} do not fit {members} encoder(s)")
-        if offensive is not None and offensive.weights.shape != (width,):
-            raise ValueError(
-                f"offensive weights of shape {offensive.weights.shape} do not fit "
-                f"{members} encoder(s)"
-            )
-        if intents is not None and intents.weights.shape[0] != width:
-            raise ValueError(
-                f"intent weights of shape {intents.weights.shape} do not fit {members} encoder(s)"
-            )
-        if emotion is not None and emotion.weights.shape[0] != width:
-            raise ValueError(
-                f"emotion weights of shape {emotion.weights.shape} do not fit {members} encoder(s)"
-            )
+        unknown = set(binary or {}) - set(BINARY_TASKS)
+        if unknown:
+            raise ValueError(f"no binary column {min(unknown)!r}; the columns are {BINARY_TASKS}")
+        # (name, weights, their number of dimensions): one row per embedding dimension.
+        heads = [(task, head.weights, 1) for task, head in (binary or {}).items()]
+        heads += [("intent", intents.weights, 2)] if intents is not None else []
+        heads += [("emotion", emotion.weights, 2)] if emotion is not None else []
+        for name, head_weights, ndim in heads:
+            if head_weights.shape[0] != width or head_weights.ndim != ndim:
+                raise ValueError(
+                    f"{name} weights of shape {head_weights.shape} do not fit {members} encoder(s)"
+                )
         self._encoders = list(encoders)
         self._mix = np.array(mix, dtype=np.float32)
         self._weights = np.array(weights, dtype=np.float32)
         self._bias = np.array(bias, dtype=np.float32)
-        self._offensive = offensive
+        self._binary = dict(binary or {})
         self._intents = intents
         self._emotion = emotion
 
     @property
-    def offensive(self) -> OffensiveHead | None:
-        """The offensive head, when this set ships one."""
-        return self._offensive
+    def binary(self) -> Mapping[str, BinaryHead]:
+        """The binary heads this set ships, by column name (offensive, hate, irony)."""
+        return MappingProxyType(self._binary)
 
     @property
     def intents(self) -> IntentsHead | None:
@@ -211,9 +218,9 @@ class EmbeddingsRefiner:
         sent = logits[:, _SENT]
         centred = sent - sent.mean(axis=1, keepdims=True)
         out[:, _SENT] = centred @ self._mix.T + emb @ self._weights + self._bias
-        if self._offensive is not None:
-            head = self._offensive
-            out[:, _OFF] = head.mix * logits[:, _OFF] + emb @ head.weights + head.bias
+        for task, head in self._binary.items():
+            col = _BINARY_COLUMNS[task]
+            out[:, col] = head.mix * logits[:, col] + emb @ head.weights + head.bias
         if self._intents is not None:
             heads = self._intents
             out[:, _INTENT] = heads.mix * logits[:, _INTENT] + emb @ heads.weights + heads.bias
@@ -498,8 +505,9 @@ def _load(name: str) -> ModelSet:
 
 def _load_embeddings() -> ModelSet:
     """The default heads, with the sentiment (``embeddings.npz``) and, when their files are
-    there, the offensive (``embeddings_offensive.npz``), intent (``embeddings_intents.npz``,
-    with their own thresholds) and emotion heads (``embeddings_emotion.npz``) refined by
+    there, the offensive, hate and irony (``embeddings_<column>.npz``), intent
+    (``embeddings_intents.npz``, with their own thresholds) and emotion heads
+    (``embeddings_emotion.npz``) refined by
     sentence embeddings (from all-MiniLM-L6-v2 with its top layers replaced by the shipped
     fine-tuned ones; the encoders of an ensemble share the layers none of them replaced)."""
     base = resources.files("groundswell").joinpath("models")
@@ -511,7 +519,11 @@ def _load_embeddings() -> ModelSet:
         weights = np.asarray(arrays["weights"], dtype=np.float32)
         bias = np.asarray(arrays["bias"], dtype=np.float32)
         members = member_layer_states(arrays)
-        offensive = _read_offensive_head(base.joinpath("embeddings_offensive.npz"))
+        binary = {
+            task: head
+            for task in BINARY_TASKS
+            if (head := _read_binary_head(base.joinpath(f"embeddings_{task}.npz"))) is not None
+        }
         intents = _read_intents_head(base.joinpath("embeddings_intents.npz"))
         emotion = _read_emotion_head(base.joinpath("embeddings_emotion.npz"))
     except (FileNotFoundError, KeyError, ValueError) as exc:
@@ -522,7 +534,7 @@ def _load_embeddings() -> ModelSet:
     except EmbeddingsMissing as exc:
         raise ModelUnavailable(str(exc)) from exc
     try:
-        refiner = EmbeddingsRefiner(encoders, mix, weights, bias, offensive, intents, emotion)
+        refiner = EmbeddingsRefiner(encoders, mix, weights, bias, binary, intents, emotion)
     except ValueError as exc:  # a head that does not fit the shipped encoders
         raise ModelUnavailable(f"model set 'embeddings' is incomplete: {exc}") from exc
     default = _load("default")
@@ -535,7 +547,8 @@ def _load_embeddings() -> ModelSet:
         intent_thresholds=(
             default.intent_thresholds if intents is None else intents.threshold_map()
         ),
-        irony_threshold=default.irony_threshold,
+        # A refined irony head has its decision point folded in, as the default heads have.
+        irony_threshold=0.5 if "irony" in binary else default.irony_threshold,
         refiner=refiner,
     )
 
@@ -549,11 +562,11 @@ def _read_arrays(path: Traversable) -> dict[str, npt.NDArray[np.float32]] | None
         return {name: np.asarray(npz[name], dtype=np.float32) for name in npz.files}
 
 
-def _read_offensive_head(path: Traversable) -> OffensiveHead | None:
-    """The embeddings set's offensive head (training/embeddings_offensive.py), or None."""
+def _read_binary_head(path: Traversable) -> BinaryHead | None:
+    """One of the embeddings set's binary heads (training/embeddings_binary.py), or None."""
     if (a := _read_arrays(path)) is None:
         return None
-    return OffensiveHead(mix=float(a["mix"]), weights=a["weights"], bias=float(a["bias"]))
+    return BinaryHead(mix=float(a["mix"]), weights=a["weights"], bias=float(a["bias"]))
 
 
 def _read_intents_head(path: Traversable) -> IntentsHead | None:

@@ -1,14 +1,15 @@
-"""The embeddings set's offensive head: a logistic regression over the shipped encoders'
-sentence embeddings (TweetEval offensive = OLID level A), stacked on the default set's
-offensive logit. Writes ``models/embeddings_offensive.npz`` (``mix``, ``weights``, ``bias``:
-logit = mix * default logit + embeddings @ weights + bias, decision point 0) and
-``training/embeddings_offensive.json``.
+"""The embeddings set's binary heads (offensive, hate, irony): for each, a logistic regression
+over the shipped encoders' sentence embeddings, stacked on the default set's logit for that
+task (TweetEval offensive = OLID level A, TweetEval hate, TweetEval irony). Writes
+``models/embeddings_<task>.npz`` (``mix``, ``weights``, ``bias``: logit = mix * default logit
++ embeddings @ weights + bias, decision point 0) and ``training/embeddings_<task>.json``.
 
-Dev is cross-validation over OLID train only (5 folds). OLID val cannot judge the stack: the
-shipped default head was refit on train + val, so its val logits are in-sample.
-1. Out-of-fold logits of the default head's procedure: train.py's offensive fit (hashed
-   features, teacher pool, ``OFFENSIVE_C``) on 4/5 of train. They come without its val
-   threshold or val refit.
+Dev is cross-validation over the task's train split only (5 folds). Its val split cannot judge
+the stack: the shipped default heads were refit on train + val, so their val logits are
+in-sample.
+1. Out-of-fold logits of the default head's procedure: train.py's fit for the task (hashed
+   features; for offensive also the teacher pool and ``OFFENSIVE_C``) on 4/5 of train. They
+   come without its val threshold or val refit.
 2. The embeddings regression's C by the same folds, then its out-of-fold logits.
 3. The stack: a logistic regression on the two out-of-fold logits, with the macro-F1 threshold
    on them. Its figure comes from an inner 5-fold CV.
@@ -17,15 +18,16 @@ shipped default head was refit on train + val, so its val logits are in-sample.
 
 Needs the extra (``pip install 'groundswell[embeddings]'``). Run it after `train.py` and
 `train_embeddings.py`: it reads the shipped default set and encoders. Encoding OLID train + val
-takes about 12 minutes on 2 cores; ``--cache DIR`` keeps the embeddings, keyed by a digest of
-``embeddings.npz``.
+takes about 12 minutes on 2 cores (hate 6, irony 2); ``--cache DIR`` keeps the embeddings,
+keyed by a digest of ``embeddings.npz``.
 
-    python training/embeddings_offensive.py --cache /tmp/emb-offensive
+    python training/embeddings_binary.py --task offensive --cache /tmp/emb-binary
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import os
@@ -50,17 +52,17 @@ from sklearn.metrics import f1_score  # noqa: E402
 from sklearn.model_selection import StratifiedKFold  # noqa: E402
 
 from groundswell.triage.features import Featurizer  # noqa: E402
-from groundswell.triage.models import load_model_set  # noqa: E402
+from groundswell.triage.models import COLUMNS, load_model_set  # noqa: E402
 
 MODELS = Path(os.environ.get("GROUNDSWELL_TRAIN_OUT", ROOT / "src" / "groundswell" / "models"))
-SUMMARY = ROOT / "training" / "embeddings_offensive.json"
+TASKS = ("offensive", "hate", "irony")
 C_GRID = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 FOLDS = 5
 
 
 def best_threshold(y: np.ndarray, score: np.ndarray) -> tuple[float, float]:
-    """(macro-F1, threshold) at the best of 261 quantiles of ``score`` (30th to 95th)."""
-    grid = np.quantile(score, np.linspace(0.3, 0.95, 261))
+    """(macro-F1, threshold) at the best of 361 quantiles of ``score`` (5th to 95th)."""
+    grid = np.quantile(score, np.linspace(0.05, 0.95, 361))
     return max((float(f1_score(y, score >= t, average="macro")), float(t)) for t in grid)
 
 
@@ -72,11 +74,23 @@ def regression(c: float) -> Any:
     return LogisticRegression(C=c, class_weight="balanced", max_iter=2000)
 
 
-def embeddings(
-    name: str, texts: list[str], cache: Path | None, digest: str, threads: int
-) -> np.ndarray:
+@functools.cache
+def shipped_digest() -> str:
+    """SHA-256 of the shipped ``embeddings.npz``: what the cached embeddings are keyed by."""
+    return hashlib.sha256((MODELS / "embeddings.npz").read_bytes()).hexdigest()
+
+
+def columns(kind: str) -> slice:
+    """The columns of the shipped weight matrix (``COLUMNS``) of ``kind`` ("intent",
+    "emotion"), which are side by side."""
+    index = [i for i, column in enumerate(COLUMNS) if column.startswith(f"{kind}:")]
+    return slice(index[0], index[-1] + 1)
+
+
+def embeddings(name: str, texts: list[str], cache: Path | None, threads: int) -> np.ndarray:
     """The shipped encoders' embeddings of ``texts``, from ``cache`` when it holds them for
-    the ``embeddings.npz`` whose SHA-256 is ``digest``."""
+    the shipped ``embeddings.npz`` (by `shipped_digest`)."""
+    digest = shipped_digest()
     model = load_model_set("embeddings")
     if model.refiner is None:
         raise SystemExit("the embeddings set has no encoders")
@@ -99,16 +113,22 @@ def embeddings(
     return emb
 
 
-def default_oof(texts: list[str], y: np.ndarray) -> np.ndarray:
-    """Out-of-fold logits of train.py's offensive procedure (teacher pool included)."""
+def default_oof(task: str, texts: list[str], y: np.ndarray) -> np.ndarray:
+    """Out-of-fold logits of train.py's procedure for ``task`` (for offensive, its teacher
+    pool included)."""
     fz = Featurizer(train.BITS, train.build_lexicon("own"))
     x = train.featurize(fz, texts)
+    out = np.zeros(len(y))
+    if task != "offensive":
+        for fit_rows, held_out in folds(y):
+            model = train.fit(x[fit_rows], y[fit_rows], train.C_BINARY)
+            out[held_out] = model.decision_function(x[held_out])
+        return out
     (x_pool, y_pool, w_pool), _ = offensive.teacher_rows(
         lambda pool_texts: train.featurize(fz, pool_texts),
         train.OFFENSIVE_TEACHER_POOLS,
         train.OFFENSIVE_TEACHER_WEIGHT,
     )
-    out = np.zeros(len(y))
     for fit_rows, held_out in folds(y):
         coef, intercept = offensive.fit_weighted(
             sparse.vstack([x[fit_rows], x_pool], format="csr"),
@@ -149,42 +169,53 @@ def fold(
     return w_default, (w_vectors * coef).astype(np.float32), float(bias)
 
 
-def arguments(doc: str) -> argparse.Namespace:
-    """The options of the scripts that fit heads over the shipped encoders' embeddings."""
+def arguments(doc: str, *, tasks: bool = False) -> argparse.Namespace:
+    """The options of the scripts that fit heads over the shipped encoders' embeddings
+    (``--task`` with ``tasks``)."""
     parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    if tasks:
+        parser.add_argument("--task", choices=TASKS, required=True, help="which head to fit")
     parser.add_argument("--cache", type=Path, default=None, help="folder for the embeddings")
     parser.add_argument("--no-write", action="store_true", help="print the figures only")
     parser.add_argument("--threads", type=int, default=2, help="torch threads for encoding")
     return parser.parse_args()
 
 
-def main() -> None:
-    args = arguments(__doc__)
-    config = json.loads((MODELS / "default.json").read_text(encoding="utf-8"))
-    shipped = config["training"]["offensive"]
-    # default_oof repeats train.py's offensive fit without its optional parts: refuse a
-    # default set trained with any of them, whose out-of-fold logits it would not match.
-    if (
-        shipped.get("naive_bayes_scaling")
-        or shipped.get("stacked_on_sentiment")
-        or shipped.get("hateful_tweets_added")
-        or shipped.get("C") != train.OFFENSIVE_C
-        or shipped.get("teacher_weight") != train.OFFENSIVE_TEACHER_WEIGHT
-    ):
+def refuse_unmatched(task: str, shipped: dict[str, Any]) -> None:
+    """Stop when the default set's head for ``task`` was trained with options `default_oof`
+    does not repeat: its out-of-fold logits would not match the shipped head."""
+    if task == "offensive":
+        unmatched = (
+            shipped.get("naive_bayes_scaling")
+            or shipped.get("stacked_on_sentiment")
+            or shipped.get("hateful_tweets_added")
+            or shipped.get("C") != train.OFFENSIVE_C
+            or shipped.get("teacher_weight") != train.OFFENSIVE_TEACHER_WEIGHT
+        )
+    else:
+        unmatched = shipped.get("C") != train.C_BINARY
+    if unmatched:
         raise SystemExit(
-            "the default set's offensive head uses options default_oof does not repeat "
+            f"the default set's {task} head uses options default_oof does not repeat "
             "(naive-Bayes scaling, sentiment stacking, hateful tweets, another C or teacher "
             "weight)"
         )
-    started = time.time()
-    tx, ty_ = datasets.tweeteval("offensive", "train")
-    vx, vy_ = datasets.tweeteval("offensive", "val")
-    ty, vy = np.asarray(ty_), np.asarray(vy_)
-    digest = hashlib.sha256((MODELS / "embeddings.npz").read_bytes()).hexdigest()
-    e_train = embeddings("olid_train", list(tx), args.cache, digest, args.threads)
-    e_val = embeddings("olid_val", list(vx), args.cache, digest, args.threads)
 
-    d = default_oof(list(tx), ty)
+
+def main() -> None:
+    args = arguments(__doc__, tasks=True)
+    task = str(args.task)
+    config = json.loads((MODELS / "default.json").read_text(encoding="utf-8"))
+    shipped = config["training"][task]
+    refuse_unmatched(task, shipped)
+    started = time.time()
+    tx, ty_ = datasets.tweeteval(task, "train")
+    vx, vy_ = datasets.tweeteval(task, "val")
+    ty, vy = np.asarray(ty_), np.asarray(vy_)
+    e_train = embeddings(f"{task}_train", list(tx), args.cache, args.threads)
+    e_val = embeddings(f"{task}_val", list(vx), args.cache, args.threads)
+
+    d = default_oof(task, list(tx), ty)
     cv = {c: best_threshold(ty, oof(e_train, ty, c))[0] for c in C_GRID}
     c = max(cv, key=lambda k: (round(cv[k], 4), -k))
     e = oof(e_train, ty, c)
@@ -218,14 +249,16 @@ def main() -> None:
     print(json.dumps(summary, indent=1))
     if args.no_write:
         return
+    path = MODELS / f"embeddings_{task}.npz"
     np.savez(
-        MODELS / "embeddings_offensive.npz",
+        path,
         mix=np.float32(mix),
         weights=weights,
         bias=np.float32(bias),
     )
-    SUMMARY.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {MODELS / 'embeddings_offensive.npz'}")
+    summary_path = ROOT / "training" / f"embeddings_{task}.json"
+    summary_path.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":
