@@ -303,6 +303,9 @@ A weak signal for moderation queues; always reviewed by a person.
   bag-of-words models over-flag tweets that mention immigrants or women without hate, as the
   low precision on the not-hate class above shows.
 - Narrow scope: targets other than immigrants and women are barely represented.
+- `--model embeddings` keeps this head: a head over its sentence vectors stacked on this one
+  raised the cross-validated macro-F1 on train (0.782 -> 0.798) but lowered it on this test
+  (0.482 -> 0.461), over-flagging more (training/README.md).
 {common}"""
 
     cards["emotion.md"] = f"""# Model card: emotion (anger / joy / optimism / sadness)
