@@ -118,6 +118,17 @@ class _FixedEncoder:
         return np.full((len(texts), 384), self.value, dtype=np.float32)
 
 
+def _one_encoder_refiner(weights: np.ndarray, **heads: Any) -> models.EmbeddingsRefiner:
+    """A refiner over one encoder (384 wide) with sentiment ``weights`` and ``heads``."""
+    return models.EmbeddingsRefiner(
+        [_FixedEncoder(0.0)],  # type: ignore[list-item]
+        np.eye(3, dtype=np.float32),
+        weights,
+        np.zeros(3, dtype=np.float32),
+        **heads,
+    )
+
+
 def test_embeddings_refiner_reads_every_encoder_side_by_side() -> None:
     weights = np.zeros((768, 3), dtype=np.float32)
     weights[:384, 0] = 1.0  # the first encoder's embedding pushes negative
@@ -136,12 +147,7 @@ def test_embeddings_refiner_reads_every_encoder_side_by_side() -> None:
     np.testing.assert_array_equal(out[:, 3:], logits[:, 3:])
     np.testing.assert_array_equal(logits, before)
     with pytest.raises(ValueError, match="do not fit 1 encoder"):
-        models.EmbeddingsRefiner(
-            [_FixedEncoder(0.0)],  # type: ignore[list-item]
-            np.eye(3, dtype=np.float32),
-            weights,
-            np.zeros(3, dtype=np.float32),
-        )
+        _one_encoder_refiner(weights)
 
 
 def test_embeddings_refiner_stacks_its_offensive_head_on_the_default_one() -> None:
@@ -165,13 +171,7 @@ def test_embeddings_refiner_stacks_its_offensive_head_on_the_default_one() -> No
     assert not head.weights.flags.writeable
     assert dict(refiner.binary) == {"offensive": head}
     with pytest.raises(ValueError, match="offensive weights of shape"):
-        models.EmbeddingsRefiner(
-            [_FixedEncoder(0.0)],  # type: ignore[list-item]
-            np.eye(3, dtype=np.float32),
-            np.zeros((384, 3), dtype=np.float32),
-            np.zeros(3, dtype=np.float32),
-            {"offensive": head},
-        )
+        _one_encoder_refiner(np.zeros((384, 3), dtype=np.float32), binary={"offensive": head})
 
 
 def test_embeddings_refiner_refines_hate_and_irony_in_their_own_columns() -> None:
@@ -191,13 +191,7 @@ def test_embeddings_refiner_refines_hate_and_irony_in_their_own_columns() -> Non
     np.testing.assert_allclose(out[:, 19], [-3.84, -3.84], rtol=1e-5)
     np.testing.assert_array_equal(out[:, 3:18], logits[:, 3:18])
     with pytest.raises(ValueError, match="no binary column 'emotion'"):
-        models.EmbeddingsRefiner(
-            [_FixedEncoder(0.0)],  # type: ignore[list-item]
-            np.eye(3, dtype=np.float32),
-            np.zeros((384, 3), dtype=np.float32),
-            np.zeros(3, dtype=np.float32),
-            {"emotion": hate},
-        )
+        _one_encoder_refiner(np.zeros((384, 3), dtype=np.float32), binary={"emotion": hate})
 
 
 def _intents_head(width: int) -> models.IntentsHead:
@@ -232,13 +226,7 @@ def test_embeddings_refiner_stacks_its_intent_heads_on_the_default_ones() -> Non
     assert list(head.threshold_map()) == list(models.INTENT_LABELS)
     assert head.threshold_map()["complaint"] == pytest.approx(0.3)
     with pytest.raises(ValueError, match="intent weights of shape"):
-        models.EmbeddingsRefiner(
-            [_FixedEncoder(0.0)],  # type: ignore[list-item]
-            np.eye(3, dtype=np.float32),
-            np.zeros((384, 3), dtype=np.float32),
-            np.zeros(3, dtype=np.float32),
-            intents=head,
-        )
+        _one_encoder_refiner(np.zeros((384, 3), dtype=np.float32), intents=head)
     with pytest.raises(ValueError, match="one column per intent"):
         models.IntentsHead(head.mix[:3], head.weights, head.bias, head.thresholds)
 
