@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT / "training"))
 # train.py first: it fixes the BLAS threads and kernel before numpy loads.
 import train  # noqa: E402, I001
 
+import brand_irony  # noqa: E402
 import datasets  # noqa: E402
 import numpy as np  # noqa: E402
 import offensive  # noqa: E402
@@ -246,6 +247,16 @@ def main() -> None:
         "oof_macro_f1_at_threshold": round(f1, 4),
         "seconds": round(time.time() - started),
     }
+    flag = {}
+    if task == "irony":
+        # The flag's operating point for brand-directed posts (brand_irony.py), on the head
+        # as shipped: float32 weights over the brand dev posts' embeddings.
+        texts, y = brand_irony.split("dev")
+        default_logit = load_model_set("default").logits(texts)[:, COLUMNS.index(task)]
+        emb = embeddings("brand_dev", texts, args.cache, args.threads)
+        logit = np.float32(mix) * default_logit + emb @ weights + np.float32(bias)
+        flag["threshold"] = brand_irony.flag_threshold(y, 1 / (1 + np.exp(-logit)))
+        summary |= {"brand_dev_ironic": sum(y), "flag_threshold": flag["threshold"]}
     print(json.dumps(summary, indent=1))
     if args.no_write:
         return
@@ -255,6 +266,7 @@ def main() -> None:
         mix=np.float32(mix),
         weights=weights,
         bias=np.float32(bias),
+        **{name: np.float32(value) for name, value in flag.items()},
     )
     summary_path = ROOT / "training" / f"embeddings_{task}.json"
     summary_path.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")

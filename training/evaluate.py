@@ -1,7 +1,7 @@
 """Evaluate a triage model set on every labelled test set; print and write training/report.json.
 
 Sets: TweetEval sentiment (= SemEval-2017 4A test), offensive, hate, emotion and irony test
-splits, and the hand-labelled brand test split (sentiment and the ten intents). VADER
+splits, and the hand-labelled brand test split (sentiment, the ten intents and irony). VADER
 (vaderSentiment, compound >= 0.05 positive, <= -0.05 negative) is scored on the same
 sentiment sets for comparison. Model cards quote the figures of report.json.
 
@@ -14,7 +14,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "training"))
 
+import brand_irony  # noqa: E402
 import datasets  # noqa: E402
 
 from groundswell.triage.models import (  # noqa: E402
@@ -165,6 +166,26 @@ def show_intents(report: dict[str, Any]) -> None:
     )
 
 
+def binary_sets(
+    task: str, predict: Callable[[Sequence[str]], Any], irony_threshold: float
+) -> dict[str, Any]:
+    """``tweeteval_<task>``: the task's TweetEval test at the flag's threshold (0.5 but for
+    irony). For irony also ``tweeteval_irony_at_0.5`` (the head's own decision point) and
+    ``brand_irony``: the brand test split's irony pass (brand_irony.py) at the threshold."""
+    x, y = datasets.tweeteval(task, "test")
+    prob = getattr(predict(x), task)
+    names = (f"not_{task}", task)
+    if task != "irony":
+        return {f"tweeteval_{task}": scores(y, (prob >= 0.5).astype(int), names)}
+    texts, yb = brand_irony.split("test")
+    brand = (predict(texts).irony >= irony_threshold).astype(int)
+    return {
+        "tweeteval_irony": scores(y, (prob >= irony_threshold).astype(int), names),
+        "tweeteval_irony_at_0.5": scores(y, (prob >= 0.5).astype(int), names),
+        "brand_irony": scores(yb, brand, names),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", default="default")
@@ -207,9 +228,7 @@ def main() -> None:
             pred = predict(x).emotion.argmax(axis=1)
             report["sets"]["tweeteval_emotion"] = scores(y, pred, EMOTION_LABELS)
         for task in models.refiner.binary if models.refiner is not None else ():
-            x, y = datasets.tweeteval(task, "test")
-            pred = (getattr(predict(x), task) >= 0.5).astype(int)
-            report["sets"][f"tweeteval_{task}"] = scores(y, pred, (f"not_{task}", task))
+            report["sets"] |= binary_sets(task, predict, models.irony_threshold)
         for name, result in report["sets"].items():
             if isinstance(result, dict) and "per_label" in result:
                 show(name, result)
@@ -222,12 +241,7 @@ def main() -> None:
         return
 
     for task in ("offensive", "hate", "irony"):
-        x, y = datasets.tweeteval(task, "test")
-        raw = predict(x)
-        prob = getattr(raw, task)
-        thr = models.irony_threshold if task == "irony" else 0.5
-        names = ("not_" + task, task)
-        report["sets"][f"tweeteval_{task}"] = scores(y, (prob >= thr).astype(int), names)
+        report["sets"] |= binary_sets(task, predict, models.irony_threshold)
 
     x, y = datasets.tweeteval("emotion", "test")
     pred = predict(x).emotion.argmax(axis=1)

@@ -58,6 +58,7 @@ PINNED = ("numpy", "scipy", "scikit-learn", "threadpoolctl", "joblib")
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "training"))
 
+import brand_irony  # noqa: E402
 import datasets  # noqa: E402
 import distill  # noqa: E402
 import offensive  # noqa: E402
@@ -376,7 +377,6 @@ def main() -> None:
     off_x, off_y = datasets.tweeteval("offensive", "train")
     hate_x, hate_y = datasets.tweeteval("hate", "train")
     irony_x, irony_y = datasets.tweeteval("irony", "train")
-    irony_threshold = 0.5
     # Offensive also learns from the hateful tweets of the hate train split (OLID counts hate
     # speech as offensive; the non-hateful ones say nothing about offensiveness, so they are
     # not added), reads the sentiment logits (stacked, folded back like the intents below)
@@ -483,6 +483,15 @@ def main() -> None:
     print(f"intents done {time.time() - started:.0f}s", flush=True)
 
     np.savez_compressed(MODELS / "default.npz", weights=weights.astype(np.float16), bias=bias)
+    # The irony flag's operating point for brand-directed posts, on the weights as shipped.
+    irony_texts, irony_y = brand_irony.split("dev")
+    irony_col = COLUMNS.index("irony")
+    irony_logit = (
+        featurize(fz, irony_texts) @ weights.astype(np.float16)[:, irony_col].astype(np.float32)
+        + bias[irony_col]
+    )
+    irony_threshold = brand_irony.flag_threshold(irony_y, 1 / (1 + np.exp(-irony_logit)))
+    summary["irony"] |= {"brand_dev_ironic": sum(irony_y), "flag_threshold": irony_threshold}
     # The lbfgs heads' weights depend on these versions and on the BLAS kernel
     # (training/README.md, "Reproducibility"): record them with the weights.
     summary["environment"] = (

@@ -329,6 +329,24 @@ def test_an_embeddings_set_without_intent_heads_keeps_the_default_ones(tmp_path:
     assert models._read_intents_head(tmp_path / "embeddings_intents.npz") is None
 
 
+def test_a_binary_head_file_without_a_threshold_flags_at_one_half(tmp_path: Path) -> None:
+    path = tmp_path / "embeddings_irony.npz"
+    np.savez(path, mix=np.float32(0.5), weights=np.zeros(384, np.float32), bias=np.float32(0))
+    head = models._read_binary_head(path)
+    assert head is not None
+    assert head.threshold == 0.5
+    np.savez(
+        path,
+        mix=np.float32(0.5),
+        weights=np.zeros(384, np.float32),
+        bias=np.float32(0),
+        threshold=np.float32(0.75),
+    )
+    head = models._read_binary_head(path)
+    assert head is not None
+    assert head.threshold == 0.75
+
+
 def test_an_embeddings_set_without_an_offensive_head_keeps_the_default_one(
     tmp_path: Path,
 ) -> None:
@@ -396,8 +414,9 @@ def test_embeddings_set_when_installed(model_set: ModelSet) -> None:
         assert np.all((values >= 0.0) & (values <= 1.0)), field
         assert not np.array_equal(values, getattr(base, field)), field
     np.testing.assert_array_equal(raw.hate, base.hate)
-    # The refined irony head has its decision point folded in, at 0.5 as the others.
-    assert embeddings.irony_threshold == 0.5
+    # The refined irony head brings its own flag threshold (chosen on brand dev).
+    assert embeddings.irony_threshold == embeddings.refiner.binary["irony"].threshold
+    assert embeddings.irony_threshold != 0.5
     assert np.all((raw.intents >= 0.0) & (raw.intents <= 1.0))
     assert not np.array_equal(raw.intents, base.intents)
     assert embeddings.intent_thresholds == embeddings.refiner.intents.threshold_map()

@@ -70,6 +70,51 @@ def test_the_offensive_stack_folds_into_one_head_with_its_decision_at_zero(
     assert weights.dtype == np.float32
 
 
+@pytest.fixture
+def brand_irony(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
+    yield from import_training("brand_irony", monkeypatch)
+
+
+def test_every_brand_dev_and_test_post_has_an_irony_label(brand_irony: Any) -> None:
+    for split in ("dev", "test"):
+        texts, labels = brand_irony.split(split)
+        assert len(texts) == len(labels) > 400
+        assert set(labels) == {0, 1}
+        # Rare in brand-directed posts (TweetEval's irony set is about half ironic).
+        assert 0.005 < sum(labels) / len(labels) < 0.15
+    second = brand_irony.read(brand_irony.ANNOTATION / "irony_b.tsv")
+    assert len(second) > 200
+    assert set(second) <= set(brand_irony.read(brand_irony.ANNOTATION / "irony_a.tsv"))
+
+
+def test_an_irony_pass_refuses_a_label_that_is_not_yes_or_no(
+    brand_irony: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "irony.tsv"
+    path.write_text("twcs:1\tyes\ntwcs:2\tmaybe\n")
+    with pytest.raises(ValueError, match="twcs:2: irony must be yes or no"):
+        brand_irony.read(path)
+
+
+def test_the_irony_flag_threshold_has_the_best_f1_on_dev(brand_irony: Any) -> None:
+    y = [0] * 90 + [1] * 10
+    p = np.r_[np.linspace(0.0, 0.7, 90), np.linspace(0.75, 0.95, 10)]
+    # Every ironic post is over 0.7 and every other one at or under it: the first grid point
+    # over 0.7 separates them.
+    assert brand_irony.flag_threshold(y, p) == pytest.approx(0.71)
+    # Too few ironic posts to choose: the decision point of the head.
+    assert brand_irony.flag_threshold([0] * 96 + [1] * 4, p[:100]) == 0.5
+
+
+def test_the_shipped_irony_flags_use_the_brand_dev_threshold() -> None:
+    config = json.loads((ROOT / "src" / "groundswell" / "models" / "default.json").read_text())
+    assert config["irony_threshold"] == config["training"]["irony"]["flag_threshold"]
+    assert 0.2 <= config["irony_threshold"] <= 0.95
+    head = np.load(ROOT / "src" / "groundswell" / "models" / "embeddings_irony.npz")
+    summary = json.loads((ROOT / "training" / "embeddings_irony.json").read_text())
+    assert float(head["threshold"]) == pytest.approx(summary["flag_threshold"])
+
+
 def test_the_encoder_head_scripts_find_the_columns_they_refine(embeddings_binary: Any) -> None:
     from groundswell.triage import models
 

@@ -87,6 +87,9 @@ class BinaryHead:
     mix: float
     weights: npt.NDArray[np.float32]
     bias: float
+    threshold: float = 0.5
+    """The probability at which a flag (irony) is set; the probabilities of the other columns
+    are reported as they are."""
 
     def __post_init__(self) -> None:
         # Shared by every thread that predicts with the cached set: read-only.
@@ -547,8 +550,9 @@ def _load_embeddings() -> ModelSet:
         intent_thresholds=(
             default.intent_thresholds if intents is None else intents.threshold_map()
         ),
-        # A refined irony head has its decision point folded in, as the default heads have.
-        irony_threshold=0.5 if "irony" in binary else default.irony_threshold,
+        irony_threshold=(
+            binary["irony"].threshold if "irony" in binary else default.irony_threshold
+        ),
         refiner=refiner,
     )
 
@@ -566,7 +570,8 @@ def _read_binary_head(path: Traversable) -> BinaryHead | None:
     """One of the embeddings set's binary heads (training/embeddings_binary.py), or None."""
     if (a := _read_arrays(path)) is None:
         return None
-    return BinaryHead(mix=float(a["mix"]), weights=a["weights"], bias=float(a["bias"]))
+    threshold = float(a["threshold"]) if "threshold" in a else 0.5
+    return BinaryHead(float(a["mix"]), a["weights"], float(a["bias"]), threshold)
 
 
 def _read_intents_head(path: Traversable) -> IntentsHead | None:

@@ -1,0 +1,76 @@
+"""Irony on brand-directed posts: the hand labels and the flag's operating point.
+
+TweetEval's irony set (SemEval-2018 Task 3A) is about half ironic; brand-directed posts are
+not, so its heads at their TweetEval decision point flag far too many of them (a quarter of
+the brand dev and test posts). The brand dev and test splits carry a separate irony pass
+(``data/annotation/irony_a.tsv``, guide: docs/annotation-guide.md, "Irony"), and each model
+set's ``irony_threshold`` is the probability with the best F1 of the ironic class on brand dev.
+``irony_b.tsv`` is the independent second pass, for agreement only.
+
+    python training/brand_irony.py    # Cohen's kappa of the two passes
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import f1_score
+
+ANNOTATION = Path(__file__).resolve().parent / "data" / "annotation"
+BRAND = Path(__file__).resolve().parent / "data" / "brand"
+GRID = np.round(np.linspace(0.2, 0.95, 76), 2)
+"""Thresholds searched: a flag under 0.2 would be noise, over 0.95 almost never set."""
+MIN_POSITIVES = 5
+
+
+def read(path: Path) -> dict[str, int]:
+    """``id -> 1 (ironic) or 0`` from one irony pass (``id<TAB>yes|no``)."""
+    out: dict[str, int] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        post_id, value = line.split("\t")
+        if value not in ("yes", "no"):
+            raise ValueError(f"{path.name}: {post_id}: irony must be yes or no, got {value!r}")
+        out[post_id] = int(value == "yes")
+    return out
+
+
+def split(name: str) -> tuple[list[str], list[int]]:
+    """The texts of brand split ``name`` (dev or test) and their primary irony labels."""
+    labels = read(ANNOTATION / "irony_a.tsv")
+    rows = [json.loads(x) for x in (BRAND / f"{name}.jsonl").read_text().splitlines() if x]
+    missing = [str(r["id"]) for r in rows if r["id"] not in labels]
+    if missing:
+        raise ValueError(f"{len(missing)} {name} posts have no irony label, e.g. {missing[0]}")
+    return [str(r["text"]) for r in rows], [labels[str(r["id"])] for r in rows]
+
+
+def flag_threshold(y: list[int], p: np.ndarray) -> float:
+    """The threshold of ``GRID`` with the best F1 of the ironic class on ``(y, p)`` (the
+    lowest among ties); 0.5 with fewer than ``MIN_POSITIVES`` ironic posts."""
+    if sum(y) < MIN_POSITIVES:
+        return 0.5
+    scores = [f1_score(y, p >= t, zero_division=0) for t in GRID]
+    return float(GRID[int(np.argmax(scores))])
+
+
+def kappa(a: list[int], b: list[int]) -> float:
+    """Cohen's kappa of two yes/no label lists."""
+    from agreement import kappa as cohen
+
+    return cohen([str(x) for x in a], [str(x) for x in b])
+
+
+def main() -> None:
+    first, second = read(ANNOTATION / "irony_a.tsv"), read(ANNOTATION / "irony_b.tsv")
+    common = sorted(set(first) & set(second))
+    a, b = [first[i] for i in common], [second[i] for i in common]
+    print(f"posts annotated twice: {len(common)}; ironic: first {sum(a)}, second {sum(b)}")
+    print(f"irony kappa {kappa(a, b):.3f}")
+
+
+if __name__ == "__main__":
+    main()
