@@ -92,6 +92,8 @@ class BinaryHead:
     are reported as they are."""
 
     def __post_init__(self) -> None:
+        if not 0.0 < self.threshold < 1.0:
+            raise ValueError(f"a flag threshold must be a probability, got {self.threshold}")
         # Shared by every thread that predicts with the cached set: read-only.
         self.weights.setflags(write=False)
 
