@@ -377,7 +377,7 @@ Twitter/X terms). Threshold {irony["val_threshold_folded"]:.2f} chosen on val (m
 into the bias, so the head's own decision point is 0.5.
 
 ## The flag's threshold
-TweetEval's irony set is about 40 % ironic; brand-directed posts are not (about 3 % of the
+TweetEval's irony set is about half ironic (40 % of its test); brand-directed posts are not (3 % of the
 brand dev and test posts in the project's own irony pass, `training/brand_irony.py`, guide:
 `docs/annotation-guide.md`, "Irony"; two passes over {irony_kappa_posts()} posts agree at
 Cohen's kappa {irony_kappa():.3f}). At 0.5 the head flags about a quarter of those posts.
