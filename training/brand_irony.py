@@ -57,6 +57,13 @@ def flag_threshold(y: list[int], p: np.ndarray) -> float:
     return float(GRID[int(np.argmax(scores))])
 
 
+def passes() -> tuple[list[int], list[int]]:
+    """The two passes' labels (first, second) of the posts both annotated, in id order."""
+    first, second = read(ANNOTATION / "irony_a.tsv"), read(ANNOTATION / "irony_b.tsv")
+    common = sorted(set(first) & set(second))
+    return [first[i] for i in common], [second[i] for i in common]
+
+
 def kappa(a: list[int], b: list[int]) -> float:
     """Cohen's kappa of two yes/no label lists."""
     from agreement import kappa as cohen
@@ -65,10 +72,8 @@ def kappa(a: list[int], b: list[int]) -> float:
 
 
 def main() -> None:
-    first, second = read(ANNOTATION / "irony_a.tsv"), read(ANNOTATION / "irony_b.tsv")
-    common = sorted(set(first) & set(second))
-    a, b = [first[i] for i in common], [second[i] for i in common]
-    print(f"posts annotated twice: {len(common)}; ironic: first {sum(a)}, second {sum(b)}")
+    a, b = passes()
+    print(f"posts annotated twice: {len(a)}; ironic: first {sum(a)}, second {sum(b)}")
     print(f"irony kappa {kappa(a, b):.3f}")
 
 

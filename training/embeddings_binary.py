@@ -48,15 +48,16 @@ import datasets  # noqa: E402
 import numpy as np  # noqa: E402
 import offensive  # noqa: E402
 from scipy import sparse  # noqa: E402
+from scipy.special import expit  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import f1_score  # noqa: E402
 from sklearn.model_selection import StratifiedKFold  # noqa: E402
 
 from groundswell.triage.features import Featurizer  # noqa: E402
-from groundswell.triage.models import COLUMNS, load_model_set  # noqa: E402
+from groundswell.triage.models import BINARY_TASKS, COLUMNS, load_model_set  # noqa: E402
 
 MODELS = Path(os.environ.get("GROUNDSWELL_TRAIN_OUT", ROOT / "src" / "groundswell" / "models"))
-TASKS = ("offensive", "hate", "irony")
+TASKS = BINARY_TASKS
 C_GRID = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 FOLDS = 5
 
@@ -255,7 +256,7 @@ def main() -> None:
         default_logit = load_model_set("default").logits(texts)[:, COLUMNS.index(task)]
         emb = embeddings("brand_dev", texts, args.cache, args.threads)
         logit = np.float32(mix) * default_logit + emb @ weights + np.float32(bias)
-        flag["threshold"] = brand_irony.flag_threshold(y, 1 / (1 + np.exp(-logit)))
+        flag["threshold"] = brand_irony.flag_threshold(y, expit(logit))
         summary |= {"brand_dev_ironic": sum(y), "flag_threshold": flag["threshold"]}
     print(json.dumps(summary, indent=1))
     if args.no_write:

@@ -195,9 +195,9 @@ def main() -> None:
         "--sentiment-only",  # its name before the embeddings set refined offensive too
         dest="refined_only",
         action="store_true",
-        help="only the sets the embeddings set changes: sentiment, and offensive, emotion and "
-        "the brand intents when the set ships those heads (every other field is the default "
-        "set's)",
+        help="only the sets the embeddings set changes: sentiment, and offensive, irony, "
+        "emotion and the brand intents when the set ships those heads (every other field is the "
+        "default set's)",
     )
     args = parser.parse_args()
     started = time.time()

@@ -47,6 +47,7 @@ if _cpu_has_avx2():
 
 import numpy as np  # noqa: E402
 from scipy import sparse  # noqa: E402
+from scipy.special import expit  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import f1_score  # noqa: E402
 from sklearn.multiclass import OneVsRestClassifier  # noqa: E402
@@ -482,15 +483,15 @@ def main() -> None:
         }
     print(f"intents done {time.time() - started:.0f}s", flush=True)
 
-    np.savez_compressed(MODELS / "default.npz", weights=weights.astype(np.float16), bias=bias)
+    shipped = weights.astype(np.float16)
+    np.savez_compressed(MODELS / "default.npz", weights=shipped, bias=bias)
     # The irony flag's operating point for brand-directed posts, on the weights as shipped.
     irony_texts, irony_y = brand_irony.split("dev")
     irony_col = COLUMNS.index("irony")
     irony_logit = (
-        featurize(fz, irony_texts) @ weights.astype(np.float16)[:, irony_col].astype(np.float32)
-        + bias[irony_col]
+        featurize(fz, irony_texts) @ shipped[:, irony_col].astype(np.float32) + bias[irony_col]
     )
-    irony_threshold = brand_irony.flag_threshold(irony_y, 1 / (1 + np.exp(-irony_logit)))
+    irony_threshold = brand_irony.flag_threshold(irony_y, expit(irony_logit))
     summary["irony"] |= {"brand_dev_ironic": sum(irony_y), "flag_threshold": irony_threshold}
     # The lbfgs heads' weights depend on these versions and on the BLAS kernel
     # (training/README.md, "Reproducibility"): record them with the weights.

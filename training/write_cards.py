@@ -101,22 +101,6 @@ def embeddings_sets() -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))["sets"] if path.exists() else {}
 
 
-def irony_passes() -> tuple[list[int], list[int]]:
-    """The two irony passes' labels of the posts both annotated (brand_irony.py)."""
-    first = brand_irony.read(brand_irony.ANNOTATION / "irony_a.tsv")
-    second = brand_irony.read(brand_irony.ANNOTATION / "irony_b.tsv")
-    common = sorted(set(first) & set(second))
-    return [first[i] for i in common], [second[i] for i in common]
-
-
-def irony_kappa_posts() -> int:
-    return len(irony_passes()[0])
-
-
-def irony_kappa() -> float:
-    return float(brand_irony.kappa(*irony_passes()))
-
-
 def embeddings_binary_line(task: str) -> str:
     """Where the embeddings set has its own figure for a binary task, a pointer to it."""
     sets = embeddings_sets()
@@ -126,7 +110,7 @@ def embeddings_binary_line(task: str) -> str:
         default = json.loads(REPORT.read_text(encoding="utf-8"))["sets"]
         return (
             "\n\nWith `--model embeddings` a head over sentence vectors is stacked on this one, "
-            "with its own brand dev threshold: F1 of the ironic class "
+            f"with its own brand dev threshold: F1 of the {task} class "
             f"{sets[f'brand_{task}']['per_label'][task]['f1']:.3f} on the brand test split "
             f"(this head: {default[f'brand_{task}']['per_label'][task]['f1']:.3f}), "
             f"{sets[f'tweeteval_{task}']['per_label'][task]['f1']:.3f} on the TweetEval test "
@@ -369,6 +353,7 @@ probabilities, not the arg-max alone, for neutral posts.
 {common}"""
 
     irony = training["irony"]
+    irony_first, irony_second = brand_irony.passes()
     cards["irony.md"] = f"""# Model card: irony
 
 ## Training data
@@ -379,8 +364,8 @@ into the bias, so the head's own decision point is 0.5.
 ## The flag's threshold
 TweetEval's irony set is about half ironic (40 % of its test); brand-directed posts are not (3 % of the
 brand dev and test posts in the project's own irony pass, `training/brand_irony.py`, guide:
-`docs/annotation-guide.md`, "Irony"; two passes over {irony_kappa_posts()} posts agree at
-Cohen's kappa {irony_kappa():.3f}). At 0.5 the head flags about a quarter of those posts.
+`docs/annotation-guide.md`, "Irony"; two passes over {len(irony_first)} posts agree at
+Cohen's kappa {brand_irony.kappa(irony_first, irony_second):.3f}). At 0.5 the head flags about a quarter of those posts.
 So `irony` is set at the probability with the best F1 of the ironic class on the brand dev
 split ({irony.get("brand_dev_ironic", "?")} ironic posts): `irony_threshold` is
 {config["irony_threshold"]}. Every figure below is at that threshold, as the CLI reports it.

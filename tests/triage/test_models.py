@@ -331,29 +331,20 @@ def test_an_embeddings_set_without_intent_heads_keeps_the_default_ones(tmp_path:
 
 def test_a_binary_head_file_without_a_threshold_flags_at_one_half(tmp_path: Path) -> None:
     path = tmp_path / "embeddings_irony.npz"
-    np.savez(path, mix=np.float32(0.5), weights=np.zeros(384, np.float32), bias=np.float32(0))
-    head = models._read_binary_head(path)
+
+    def head_with(**threshold: np.float32) -> models.BinaryHead | None:
+        zeros = np.zeros(384, np.float32)
+        np.savez(path, mix=np.float32(0.5), weights=zeros, bias=np.float32(0), **threshold)
+        return models._read_binary_head(path)
+
+    head = head_with()
     assert head is not None
     assert head.threshold == 0.5
-    np.savez(
-        path,
-        mix=np.float32(0.5),
-        weights=np.zeros(384, np.float32),
-        bias=np.float32(0),
-        threshold=np.float32(0.75),
-    )
-    head = models._read_binary_head(path)
+    head = head_with(threshold=np.float32(0.75))
     assert head is not None
     assert head.threshold == 0.75
-    np.savez(
-        path,
-        mix=np.float32(0.5),
-        weights=np.zeros(384, np.float32),
-        bias=np.float32(0),
-        threshold=np.float32(2.0),
-    )
     with pytest.raises(ValueError, match=r"a flag threshold must be a probability, got 2\.0"):
-        models._read_binary_head(path)
+        head_with(threshold=np.float32(2.0))
 
 
 def test_an_embeddings_set_without_an_offensive_head_keeps_the_default_one(
