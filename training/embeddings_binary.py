@@ -53,7 +53,6 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import f1_score  # noqa: E402
 from sklearn.model_selection import StratifiedKFold  # noqa: E402
 
-from groundswell.triage.features import Featurizer  # noqa: E402
 from groundswell.triage.models import BINARY_TASKS, COLUMNS, load_model_set  # noqa: E402
 
 MODELS = Path(os.environ.get("GROUNDSWELL_TRAIN_OUT", ROOT / "src" / "groundswell" / "models"))
@@ -118,7 +117,7 @@ def embeddings(name: str, texts: list[str], cache: Path | None, threads: int) ->
 def default_oof(task: str, texts: list[str], y: np.ndarray) -> np.ndarray:
     """Out-of-fold logits of train.py's procedure for ``task`` (for offensive, its teacher
     pool included)."""
-    fz = Featurizer(train.BITS, train.build_lexicon("own"))
+    fz = train.featurizer()
     x = train.featurize(fz, texts)
     out = np.zeros(len(y))
     if task != "offensive":

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -65,14 +66,25 @@ import distill  # noqa: E402
 import offensive  # noqa: E402
 import weak_labels  # noqa: E402
 
-from groundswell.triage.features import FEATURE_VERSION, Featurizer  # noqa: E402
+from groundswell.triage.features import FEATURE_VERSION, Featurizer, WordVectors  # noqa: E402
 from groundswell.triage.models import (  # noqa: E402
     COLUMNS,
     EMOTION_LABELS,
     INTENT_LABELS,
 )
 
-MODELS = Path(os.environ.get("GROUNDSWELL_TRAIN_OUT", ROOT / "src" / "groundswell" / "models"))
+SHIPPED = ROOT / "src" / "groundswell" / "models"
+MODELS = Path(os.environ.get("GROUNDSWELL_TRAIN_OUT", SHIPPED))
+WORD_VECTORS = SHIPPED / "word_vectors.npz"
+"""Built by word_vectors.py (needs the embeddings extra); train.py only reads it."""
+USE_WORD_VECTORS = True
+"""Whether the featurizer appends the mean word vector (training/README.md, "Word vectors")."""
+VECTOR_HEADS = frozenset(
+    os.environ.get(
+        "GROUNDSWELL_TRAIN_VECTOR_HEADS", "sentiment,emotion,offensive,hate,irony,intents"
+    ).split(",")
+)
+"""The heads that learn weights on the word-vector columns (the others leave them at zero)."""
 BRAND = ROOT / "training" / "data" / "brand"
 BITS = int(os.environ.get("GROUNDSWELL_TRAIN_BITS", "18"))
 C_SENTIMENT = 1.0
@@ -205,14 +217,47 @@ def own_lexicon() -> dict[str, float]:
     return lexicon
 
 
+def word_vectors() -> WordVectors | None:
+    """The shipped word vectors (None with ``USE_WORD_VECTORS`` off), copied next to the weights
+    when they are written elsewhere (``GROUNDSWELL_TRAIN_OUT``) so that set is complete."""
+    if not USE_WORD_VECTORS:
+        return None
+    with np.load(WORD_VECTORS) as npz:
+        vectors = WordVectors.from_arrays({key: npz[key] for key in npz.files})
+    target = MODELS / WORD_VECTORS.name
+    if target.resolve() != WORD_VECTORS.resolve():
+        MODELS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(WORD_VECTORS, target)
+    return vectors
+
+
+def featurizer(source: str = "own") -> Featurizer:
+    """The default set's featurizer: hashed features, the ``source`` lexicon (written to
+    ``lexicon.txt``) and the word vectors."""
+    return Featurizer(BITS, build_lexicon(source), word_vectors())
+
+
 def brand(split: str) -> list[dict[str, object]]:
     path = BRAND / f"{split}.jsonl"
     return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x]
 
 
-def featurize(fz: Featurizer, texts: Sequence[str]) -> sparse.csr_matrix:
+def featurize(fz: Featurizer, texts: Sequence[str], head: str | None = None) -> sparse.csr_matrix:
+    """The feature rows of ``texts``; for a ``head`` outside ``VECTOR_HEADS`` the word-vector
+    columns are zero, so that head learns no weight on them."""
     parts = [fz.featurize(texts[i : i + 4000]).matrix for i in range(0, len(texts), 4000)]
-    return sparse.vstack(parts, format="csr")
+    return for_head(fz, sparse.vstack(parts, format="csr"), head)
+
+
+def for_head(fz: Featurizer, x: sparse.csr_matrix, head: str | None) -> sparse.csr_matrix:
+    """``x`` with the word-vector columns zeroed when ``head`` is outside ``VECTOR_HEADS``."""
+    if head is None or head in VECTOR_HEADS or fz.word_vectors is None:
+        return x
+    keep = np.ones(x.shape[1], dtype=np.float32)
+    keep[fz.n_features - fz.word_vectors.dims :] = 0.0
+    masked = x @ sparse.diags(keep)
+    masked.eliminate_zeros()
+    return masked.tocsr()
 
 
 def fit(x: sparse.csr_matrix, y: Sequence[int], c: float, balanced: bool = True) -> Any:
@@ -288,8 +333,7 @@ def main() -> None:
     source = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--lexicon=")), "own")
     if source not in ("own", "vader", "none"):
         raise SystemExit(f"--lexicon must be own, vader or none, not {source!r}")
-    lexicon = build_lexicon(source)
-    fz = Featurizer(BITS, lexicon)
+    fz = featurizer(source)
     n_cols = fz.n_features
     weights = np.zeros((n_cols, len(COLUMNS)), dtype=np.float32)
     bias = np.zeros(len(COLUMNS), dtype=np.float32)
@@ -302,7 +346,7 @@ def main() -> None:
     # Repeating a post is the same as weighting it for this loss.
     s_x = s_x + [str(r["text"]) for r in b_train] * BRAND_WEIGHT
     s_y = s_y + [sent_index[str(r["sentiment"])] for r in b_train] * BRAND_WEIGHT
-    s_matrix = featurize(fz, s_x)
+    s_matrix = featurize(fz, s_x, "sentiment")
     # Equal blend of a one-vs-rest and a multinomial model (each centred over the classes):
     # on TweetEval val and brand dev the blend is better than either alone, and a blend of
     # linear models is still one linear model.
@@ -324,7 +368,7 @@ def main() -> None:
         c_, i_ = distill.fit_blend(
             s_matrix,
             np.asarray(s_y),
-            featurize(fz, pool),
+            featurize(fz, pool, "sentiment"),
             pool_p,
             DISTILL_WEIGHT,
             C_SENTIMENT,
@@ -366,7 +410,7 @@ def main() -> None:
 
     # Emotion: TweetEval emotion train (4 classes).
     e_x, e_y = datasets.tweeteval("emotion", "train")
-    model = fit(featurize(fz, e_x), e_y, C_SENTIMENT)
+    model = fit(featurize(fz, e_x, "emotion"), e_y, C_SENTIMENT)
     start = COLUMNS.index(f"emotion:{EMOTION_LABELS[0]}")
     c_, i_ = coef(model)
     weights[:, start : start + 4] = c_.T
@@ -394,11 +438,12 @@ def main() -> None:
         stack = name == "offensive" and OFFENSIVE_STACK
         nb = OFFENSIVE_NB if name == "offensive" else 0.0
 
-        def rows(texts: Sequence[str], stack: bool = stack) -> sparse.csr_matrix:
-            x = featurize(fz, texts)
+        def rows(texts: Sequence[str], stack: bool = stack, name: str = name) -> sparse.csr_matrix:
+            full = featurize(fz, texts)
+            x = for_head(fz, full, name)
             if not stack:
                 return x
-            return sparse.hstack([x, sparse.csr_matrix(np.asarray(x @ w_sent))], format="csr")
+            return sparse.hstack([x, sparse.csr_matrix(np.asarray(full @ w_sent))], format="csr")
 
         vx, vy = datasets.tweeteval(name, "val")
         x_train, x_val = rows(tx), rows(vx)
@@ -448,8 +493,9 @@ def main() -> None:
     w_sent = weights[:, 0:3].copy()
 
     def stacked(texts: Sequence[str]) -> sparse.csr_matrix:
-        x = featurize(fz, texts)
-        return sparse.hstack([x, sparse.csr_matrix(np.asarray(x @ w_sent))], format="csr")
+        full = featurize(fz, texts)
+        x = for_head(fz, full, "intents")
+        return sparse.hstack([x, sparse.csr_matrix(np.asarray(full @ w_sent))], format="csr")
 
     xb = stacked([str(r["text"]) for r in b_train])
     xd = stacked([str(r["text"]) for r in b_dev])
@@ -500,11 +546,17 @@ def main() -> None:
         | {name: metadata.version(name) for name in PINNED}
         | {"blas": blas_kernels()}
     )
+    vectors_record = fz.word_vectors and {
+        "file": WORD_VECTORS.name,
+        "words": len(fz.word_vectors.words),
+        "dims": fz.word_vectors.dims,
+    }
     config = {
         "name": "default",
         "feature_version": FEATURE_VERSION,
         "bits": BITS,
         "columns": list(COLUMNS),
+        **({"word_vectors": vectors_record} if vectors_record else {}),
         "intent_thresholds": thresholds,
         "irony_threshold": irony_threshold,
         "training": summary,

@@ -95,9 +95,7 @@ def stacked_featurizer() -> Callable[[list[str]], Any]:
     import train
     from scipy import sparse
 
-    from groundswell.triage.features import Featurizer
-
-    fz = Featurizer(train.BITS, train.build_lexicon("own"))
+    fz = train.featurizer()
     with np.load(train.MODELS / "default.npz") as npz:
         w_sent = np.asarray(npz["weights"][:, 0:3], dtype=np.float32)
 

@@ -14,12 +14,13 @@ import re
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
-FEATURE_VERSION = 7
+FEATURE_VERSION = 8
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _MENTION = re.compile(r"@\w+")
@@ -321,8 +322,9 @@ def _add_valence(val: float, dense: list[float], hide: Callable[[str], None]) ->
 class Features:
     """A batch's features.
 
-    ``matrix`` is CSR, n_texts x (2**bits + N_DENSE), float32: hashed columns L2-normalized
-    per row, then the scaled dense lexicon columns. ``hashed`` is the CSR of the hashed
+    ``matrix`` is CSR, n_texts x (2**bits + ``Featurizer.n_dense``), float32: hashed columns
+    L2-normalized per row, then the scaled dense lexicon columns and the mean word vector
+    (:class:`WordVectors`, when the set has one). ``hashed`` is the CSR of the hashed
     columns alone (same rows); ``source[j]`` is the index into ``tokens`` of the first feature
     string that produced its stored entry ``j`` (-1 for a character n-gram), and
     ``readable[j]`` tells whether that string is a readable one (see :func:`analyze`).
@@ -335,17 +337,86 @@ class Features:
     readable: npt.NDArray[np.bool_]
 
 
+class WordVectors:
+    """A fixed vector per word (``models/word_vectors.npz``, built by
+    ``training/word_vectors.py``): a post's vector is the mean of its known tokens' vectors,
+    scaled to unit length (zero when it has none). A hashtag with no entry of its own takes the
+    word's ("#refund" -> "refund")."""
+
+    def __init__(self, words: Sequence[str], vectors: npt.NDArray[np.floating[Any]]) -> None:
+        if vectors.ndim != 2 or vectors.shape[0] != len(words) or not len(words):
+            raise ValueError(
+                f"word vectors: {len(words)} words for a table of shape {vectors.shape}"
+            )
+        if not np.all(np.isfinite(vectors)):
+            raise ValueError("word vectors: the table holds a value that is not finite")
+        self.words = list(words)
+        self.vectors = np.asarray(vectors)
+        self._table = np.asarray(vectors, dtype=np.float32)
+        index = {w: i for i, w in enumerate(self.words)}
+        if len(index) != len(self.words):
+            raise ValueError("word vectors: a word is listed twice")
+        for w, i in list(index.items()):
+            if w.isalpha():
+                index.setdefault("#" + w, i)
+        self._index = index
+
+    @property
+    def dims(self) -> int:
+        return int(self._table.shape[1])
+
+    def arrays(self) -> dict[str, npt.NDArray[Any]]:
+        """What ``word_vectors.npz`` stores: the words as UTF-8, one per line, and the table."""
+        joined = "\n".join(self.words).encode("utf-8")
+        return {"words": np.frombuffer(joined, dtype=np.uint8), "vectors": self.vectors}
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, npt.NDArray[Any]]) -> WordVectors:
+        words = bytes(np.asarray(arrays["words"], dtype=np.uint8)).decode("utf-8").split("\n")
+        return cls(words, np.asarray(arrays["vectors"]))
+
+    def ids(self, tokens: Sequence[str]) -> list[int]:
+        """Table rows of the known ``tokens`` (unknown ones are skipped)."""
+        get = self._index.get
+        return [i for t in tokens if (i := get(t)) is not None]
+
+    def mean(self, ids: Sequence[int], per_row: Sequence[int]) -> npt.NDArray[np.float32]:
+        """Unit-length mean vectors: row ``r`` averages the rows ``ids`` lists for it
+        (``per_row[r]`` of them, in order)."""
+        n = len(per_row)
+        counts = np.asarray(per_row, dtype=np.int64)
+        rows = np.repeat(np.arange(n, dtype=np.int64), counts)
+        # A sum per row: the sparse product is one pass in C.
+        picks = sparse.csr_matrix(
+            (np.ones(len(ids), dtype=np.float32), (rows, np.asarray(ids, dtype=np.int64))),
+            shape=(n, len(self.words)),
+        )
+        out = np.asarray(picks @ self._table, dtype=np.float32)
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        out /= norms
+        return out
+
+
 class Featurizer:
     """Turns texts into :class:`Features`; stateless apart from its fixed parameters."""
 
-    def __init__(self, bits: int, lexicon: Mapping[str, float]) -> None:
+    def __init__(
+        self, bits: int, lexicon: Mapping[str, float], word_vectors: WordVectors | None = None
+    ) -> None:
         self.bits = bits
         self.lexicon = dict(lexicon)
+        self.word_vectors = word_vectors
+
+    @property
+    def n_dense(self) -> int:
+        """Columns after the hashed ones: the lexicon statistics, then the word vector."""
+        return N_DENSE + (self.word_vectors.dims if self.word_vectors is not None else 0)
 
     @property
     def n_features(self) -> int:
         """Total columns of :attr:`Features.matrix`."""
-        return (1 << self.bits) + N_DENSE
+        return (1 << self.bits) + self.n_dense
 
     def featurize(self, texts: Sequence[str]) -> Features:
         """Featurize a batch; repeated strings count 1 + log(count); empty texts give zero rows."""
@@ -362,10 +433,18 @@ class Featurizer:
         spelled: list[str] = []
         lexicon = self.lexicon
         extend = tokens.extend
+        vectors = self.word_vectors
+        vector_ids: list[int] = []
+        vector_counts: list[int] = []
         for text in normalize_batch(texts):
             row = [0.0] * N_DENSE
             before = len(spelled)
-            readable, other = analyze_tokens(_tokens_of_normalized(text), lexicon, row, spelled)
+            toks = _tokens_of_normalized(text)
+            if vectors is not None:
+                known = vectors.ids(toks)
+                vector_ids.extend(known)
+                vector_counts.append(len(known))
+            readable, other = analyze_tokens(toks, lexicon, row, spelled)
             spelled_list.append(len(spelled) - before)
             dense_rows.append(row)
             shown_list.append(len(readable))
@@ -398,21 +477,25 @@ class Featurizer:
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(counts_per_row, out=indptr[1:])
         hashed = sparse.csr_matrix((data, cols, indptr), shape=(n, 1 << bits))
-        # Dense lexicon statistics, squashed to about [-1, 1] so one L2 penalty suits all.
+        # Dense lexicon statistics, squashed to about [-1, 1] so one L2 penalty suits all; then
+        # the unit-length mean word vector (its entries are on the hashed columns' scale).
         dense_scaled = np.tanh(dense / _DENSE_SCALE).astype(np.float32)
-        full_data = np.empty(len(data) + n * N_DENSE, dtype=np.float32)
-        full_cols = np.empty(len(data) + n * N_DENSE, dtype=np.int32)
-        full_indptr = indptr + np.arange(n + 1, dtype=np.int64) * N_DENSE
-        # Row r's hashed entries go first, then its N_DENSE dense ones.
+        if vectors is not None:
+            dense_scaled = np.hstack([dense_scaled, vectors.mean(vector_ids, vector_counts)])
+        width = self.n_dense
+        full_data = np.empty(len(data) + n * width, dtype=np.float32)
+        full_cols = np.empty(len(data) + n * width, dtype=np.int32)
+        full_indptr = indptr + np.arange(n + 1, dtype=np.int64) * width
+        # Row r's hashed entries go first, then its ``width`` dense ones.
         pos = np.arange(len(data), dtype=np.int64) + np.repeat(
-            np.arange(n, dtype=np.int64) * N_DENSE, counts_per_row
+            np.arange(n, dtype=np.int64) * width, counts_per_row
         )
         full_data[pos] = data
         full_cols[pos] = cols
-        dense_pos = (full_indptr[1:, None] - N_DENSE) + np.arange(N_DENSE)[None, :]
+        dense_pos = (full_indptr[1:, None] - width) + np.arange(width)[None, :]
         full_data[dense_pos.ravel()] = dense_scaled.ravel()
         full_cols[dense_pos.ravel()] = np.tile(
-            np.arange(1 << bits, (1 << bits) + N_DENSE, dtype=np.int32), n
+            np.arange(1 << bits, (1 << bits) + width, dtype=np.int32), n
         )
         matrix = sparse.csr_matrix((full_data, full_cols, full_indptr), shape=(n, self.n_features))
         source = first.astype(np.int64)

@@ -27,7 +27,7 @@ from groundswell.triage._model_embeddings import (
     member_layer_states,
 )
 from groundswell.triage.domain import EMOTION_LABELS, INTENT_LABELS, SENTIMENT_LABELS
-from groundswell.triage.features import FEATURE_VERSION, Features, Featurizer
+from groundswell.triage.features import FEATURE_VERSION, Features, Featurizer, WordVectors
 from groundswell.triage.language import LanguageModel
 
 # The label sets live in the pure domain module; imported here so both agree by construction.
@@ -490,6 +490,7 @@ def _load(name: str) -> ModelSet:
         with base.joinpath("language.npz").open("rb") as fh, np.load(fh) as npz:
             language = LanguageModel.from_arrays(dict(npz))
         lexicon = _read_lexicon(base.joinpath("lexicon.txt").read_text(encoding="utf-8"))
+        word_vectors = _read_word_vectors(base, config.get("word_vectors"))
     except (FileNotFoundError, KeyError, ValueError) as exc:
         raise ModelUnavailable(f"model set {name!r} is incomplete: {exc}") from exc
     if config["feature_version"] != FEATURE_VERSION:
@@ -499,7 +500,7 @@ def _load(name: str) -> ModelSet:
         )
     return ModelSet(
         name=name,
-        featurizer=Featurizer(int(config["bits"]), lexicon),
+        featurizer=Featurizer(int(config["bits"]), lexicon, word_vectors),
         weights=weights,
         bias=bias,
         language=language,
@@ -589,6 +590,23 @@ def _read_emotion_head(path: Traversable) -> EmotionHead | None:
     if (a := _read_arrays(path)) is None:
         return None
     return EmotionHead(mix=float(a["mix"]), weights=a["weights"], bias=a["bias"])
+
+
+def _read_word_vectors(base: Traversable, spec: object) -> WordVectors | None:
+    """The word vectors a set's configuration names (``{"file", "words", "dims"}``), or None
+    when it names none; a file that does not match its record is refused."""
+    if spec is None:
+        return None
+    if not isinstance(spec, dict):
+        raise ValueError(f"word_vectors must be an object, not {spec!r}")
+    with base.joinpath(str(spec["file"])).open("rb") as fh, np.load(fh) as npz:
+        vectors = WordVectors.from_arrays({key: npz[key] for key in npz.files})
+    if (len(vectors.words), vectors.dims) != (spec["words"], spec["dims"]):
+        raise ValueError(
+            f"{spec['file']} holds {len(vectors.words)} x {vectors.dims} vectors, "
+            f"the set was trained with {spec['words']} x {spec['dims']}"
+        )
+    return vectors
 
 
 def _read_lexicon(text: str) -> dict[str, float]:
