@@ -215,7 +215,6 @@ def test_error_messages_are_capped(app: typer.Typer) -> None:
     assert "5 more bad lines not shown" in err
 
 
-@pytest.mark.usefixtures("real_models")
 def test_python_m_groundswell_triage_round_trip(tmp_path: Path) -> None:
     src = tmp_path / "in.jsonl"
     src.write_text(jsonl({"id": "a", "text": "my card 4111 1111 1111 1111 got charged twice"}))
@@ -267,7 +266,6 @@ def test_batches_in_flight_stay_bounded() -> None:
     assert max(ahead) <= limit + 1
 
 
-@pytest.mark.usefixtures("real_models")
 def test_models_load_in_a_process_without_sockets(tmp_path: Path) -> None:
     script = (
         "import socket\n"

@@ -33,8 +33,6 @@ from groundswell.triage.models import ModelSet, load_model_set
 from groundswell.triage.recognizers import find_personal_data
 from groundswell.triage.service import assess_batch, configured_weights
 
-pytestmark = pytest.mark.usefixtures("real_models")
-
 # Real-looking posts and the edge cases that broke or could break a fast path.
 TEXTS = [
     "@AcmeSupport my order is three weeks late and nobody answers, worst service ever!!!",
