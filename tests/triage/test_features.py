@@ -58,6 +58,8 @@ def test_the_stored_arrays_round_trip(vectors: WordVectors, tmp_path: Path) -> N
         (["a"], np.zeros(2), "1 words"),
         (["a", "b"], np.array([[0.0, np.nan], [1.0, 1.0]]), "not finite"),
         (["a", "a"], np.zeros((2, 2)), "listed twice"),
+        (["a", "b\nc"], np.zeros((2, 2)), "line break"),
+        (["a", ""], np.zeros((2, 2)), "empty"),
     ],
 )
 def test_a_bad_table_is_refused(words: list[str], table: np.ndarray, message: str) -> None:

@@ -356,6 +356,8 @@ class WordVectors:
         index = {w: i for i, w in enumerate(self.words)}
         if len(index) != len(self.words):
             raise ValueError("word vectors: a word is listed twice")
+        if any("\n" in w or not w for w in self.words):
+            raise ValueError("word vectors: a word is empty or holds a line break")
         for w, i in list(index.items()):
             if w.isalpha():
                 index.setdefault("#" + w, i)
