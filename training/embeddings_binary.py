@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT / "training"))
 # train.py first: it fixes the BLAS threads and kernel before numpy loads.
 import train  # noqa: E402, I001
 
-import brand_irony  # noqa: E402
+import brand_passes  # noqa: E402
 import datasets  # noqa: E402
 import numpy as np  # noqa: E402
 import offensive  # noqa: E402
@@ -249,13 +249,13 @@ def main() -> None:
     }
     flag = {}
     if task == "irony":
-        # The flag's operating point for brand-directed posts (brand_irony.py), on the head
+        # The flag's operating point for brand-directed posts (brand_passes.py), on the head
         # as shipped: float32 weights over the brand dev posts' embeddings.
-        texts, y = brand_irony.split("dev")
+        texts, y = brand_passes.split("dev")
         default_logit = load_model_set("default").logits(texts)[:, COLUMNS.index(task)]
         emb = embeddings("brand_dev", texts, args.cache, args.threads)
         logit = np.float32(mix) * default_logit + emb @ weights + np.float32(bias)
-        flag["threshold"] = brand_irony.flag_threshold(y, expit(logit))
+        flag["threshold"] = brand_passes.flag_threshold(y, expit(logit))
         summary |= {"brand_dev_ironic": sum(y), "flag_threshold": flag["threshold"]}
     print(json.dumps(summary, indent=1))
     if args.no_write:

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "training"))
 
-import brand_irony  # noqa: E402
+import brand_passes  # noqa: E402
 import datasets  # noqa: E402
 
 from groundswell.triage.models import (  # noqa: E402
@@ -171,13 +171,21 @@ def binary_sets(
 ) -> dict[str, Any]:
     """``tweeteval_<task>``: the task's TweetEval test at the flag's threshold (0.5 but for
     irony). For irony also ``tweeteval_irony_at_0.5`` (the head's own decision point) and
-    ``brand_irony``: the brand test split's irony pass (brand_irony.py) at the threshold."""
+    ``brand_irony``: the brand test split's irony pass (brand_passes.py) at the threshold; for
+    hate ``brand_hate``, its hate pass at 0.5 (almost no post is hateful: the not_hate recall
+    is one minus the share of posts falsely flagged)."""
     x, y = datasets.tweeteval(task, "test")
     prob = getattr(predict(x), task)
     names = (f"not_{task}", task)
+    if task == "hate":
+        texts, yb = brand_passes.split("test", "hate")
+        return {
+            "tweeteval_hate": scores(y, (prob >= 0.5).astype(int), names),
+            "brand_hate": scores(yb, (predict(texts).hate >= 0.5).astype(int), names),
+        }
     if task != "irony":
         return {f"tweeteval_{task}": scores(y, (prob >= 0.5).astype(int), names)}
-    texts, yb = brand_irony.split("test")
+    texts, yb = brand_passes.split("test")
     brand = (predict(texts).irony >= irony_threshold).astype(int)
     return {
         "tweeteval_irony": scores(y, (prob >= irony_threshold).astype(int), names),

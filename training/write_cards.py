@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-import brand_irony  # training/, beside this script
+import brand_passes  # training/, beside this script
 import weak_labels
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -315,16 +315,30 @@ priority rule. Not a decision on its own.
 {common}"""
 
     hate = training["hate"]
+    hate_passes = [brand_passes.split(name, "hate")[1] for name in ("train", "dev", "test")]
+    brand_hate_yes = sum(sum(y) for y in hate_passes)
+    brand_hate_n = sum(len(y) for y in hate_passes)
+    kept, brand_false = sets["brand_hate"]["confusion"]["rows_true_cols_pred"][0]
+    brand_no = kept + brand_false
     cards["hate.md"] = f"""# Model card: hate
 
 ## Training data
 HatEval-2019 (English, hate against immigrants and women) as split by TweetEval
-(`tweeteval/hate` train + val, {hate["train"]} tweets; Twitter/X terms). Threshold
+(`tweeteval/hate` train + val; Twitter/X terms), plus the
+{hate.get("brand_train_posts", 0):,} brand train posts with the project's own hate pass
+(`training/data/annotation/hate_a.tsv`, guide: `docs/annotation-guide.md`, "Hate"; {brand_hate_yes}
+of {brand_hate_n:,} brand posts are hateful): {hate["train"]} rows in all. Threshold
 {hate["val_threshold_folded"]:.2f} chosen on val (macro-F1), folded into the bias.
 
 ## Measured
 ### TweetEval hate test
 {table(sets["tweeteval_hate"])}{embeddings_binary_line("hate")}
+### Brand-directed posts, annotated test split (hate pass), at 0.5
+Almost no brand post is hateful, so what matters here is how many the head flags falsely:
+{brand_false} of {brand_no} posts without hate (HatEval alone, before the brand posts joined
+its training, 2026-12-07: 36 of 617).
+{table(sets["brand_hate"])}
+
 ## Intended use
 A weak signal for moderation queues; always reviewed by a person.
 
@@ -332,7 +346,10 @@ A weak signal for moderation queues; always reviewed by a person.
 - HatEval's test set is known to differ from its training set (other targets and topics);
   bag-of-words models over-flag tweets that mention immigrants or women without hate, as the
   low precision on the not-hate class above shows.
-- Narrow scope: targets other than immigrants and women are barely represented.
+- Narrow scope: targets other than immigrants and women are barely represented; the one
+  hateful brand test post (a homophobic slur thrown at a provider) is missed.
+- The brand posts teach the head that rude complaints are not hate; brand posts with real hate
+  are so rare (2 of 3,000) that its recall on them is unmeasured.
 - `--model embeddings` keeps this head: a head over its sentence vectors stacked on this one
   raised the cross-validated macro-F1 on train (0.782 -> 0.798) but lowered it on this test
   (0.482 -> 0.461), over-flagging more (training/README.md).
@@ -358,7 +375,7 @@ probabilities, not the arg-max alone, for neutral posts.
 {common}"""
 
     irony = training["irony"]
-    irony_first, irony_second = brand_irony.passes()
+    irony_first, irony_second = brand_passes.passes()
     cards["irony.md"] = f"""# Model card: irony
 
 ## Training data
@@ -368,9 +385,9 @@ into the bias, so the head's own decision point is 0.5.
 
 ## The flag's threshold
 TweetEval's irony set is about half ironic (40 % of its test); brand-directed posts are not (3 % of the
-brand dev and test posts in the project's own irony pass, `training/brand_irony.py`, guide:
+brand dev and test posts in the project's own irony pass, `training/brand_passes.py`, guide:
 `docs/annotation-guide.md`, "Irony"; two passes over {len(irony_first)} posts agree at
-Cohen's kappa {brand_irony.kappa(irony_first, irony_second):.3f}). At 0.5 the head flags about a quarter of those posts.
+Cohen's kappa {brand_passes.kappa(irony_first, irony_second):.3f}). At 0.5 the head flags about a quarter of those posts.
 So `irony` is set at the probability with the best F1 of the ironic class on the brand dev
 split ({irony.get("brand_dev_ironic", "?")} ironic posts): `irony_threshold` is
 {config["irony_threshold"]}. Every figure below is at that threshold, as the CLI reports it.

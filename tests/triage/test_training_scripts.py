@@ -71,39 +71,56 @@ def test_the_offensive_stack_folds_into_one_head_with_its_decision_at_zero(
 
 
 @pytest.fixture
-def brand_irony(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
-    yield from import_training("brand_irony", monkeypatch)
+def brand_passes(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
+    yield from import_training("brand_passes", monkeypatch)
 
 
-def test_every_brand_dev_and_test_post_has_an_irony_label(brand_irony: Any) -> None:
+def test_every_brand_dev_and_test_post_has_an_irony_label(brand_passes: Any) -> None:
     for split in ("dev", "test"):
-        texts, labels = brand_irony.split(split)
+        texts, labels = brand_passes.split(split)
         assert len(texts) == len(labels) > 400
         assert set(labels) == {0, 1}
         # Rare in brand-directed posts (TweetEval's irony set is about half ironic).
         assert 0.005 < sum(labels) / len(labels) < 0.15
-    second = brand_irony.read(brand_irony.ANNOTATION / "irony_b.tsv")
+    second = brand_passes.read(brand_passes.ANNOTATION / "irony_b.tsv")
     assert len(second) > 200
-    assert set(second) <= set(brand_irony.read(brand_irony.ANNOTATION / "irony_a.tsv"))
+    assert set(second) <= set(brand_passes.read(brand_passes.ANNOTATION / "irony_a.tsv"))
 
 
-def test_an_irony_pass_refuses_a_label_that_is_not_yes_or_no(
-    brand_irony: Any, tmp_path: Path
+def test_every_brand_post_has_a_hate_label_and_the_hate_head_learned_from_train(
+    brand_passes: Any, train: Any
 ) -> None:
+    sizes = {}
+    for split in ("train", "dev", "test"):
+        texts, labels = brand_passes.split(split, "hate")
+        sizes[split] = len(texts)
+        assert len(texts) == len(labels) > 400
+        # Hate is almost absent from brand-directed posts: 2 of 3,000 in the first pass.
+        assert sum(labels) / len(labels) < 0.01
+    second = brand_passes.read(brand_passes.ANNOTATION / "hate_b.tsv")
+    assert len(second) == 300
+    assert set(second) <= set(brand_passes.read(brand_passes.ANNOTATION / "hate_a.tsv"))
+    summary = json.loads((train.MODELS / "default.json").read_text(encoding="utf-8"))
+    assert summary["training"]["hate"]["brand_train_posts"] == (
+        sizes["train"] * train.BRAND_HATE_REPEAT
+    )
+
+
+def test_a_pass_refuses_a_label_that_is_not_yes_or_no(brand_passes: Any, tmp_path: Path) -> None:
     path = tmp_path / "irony.tsv"
     path.write_text("twcs:1\tyes\ntwcs:2\tmaybe\n")
-    with pytest.raises(ValueError, match="twcs:2: irony must be yes or no"):
-        brand_irony.read(path)
+    with pytest.raises(ValueError, match="twcs:2: the label must be yes or no"):
+        brand_passes.read(path)
 
 
-def test_the_irony_flag_threshold_has_the_best_f1_on_dev(brand_irony: Any) -> None:
+def test_the_irony_flag_threshold_has_the_best_f1_on_dev(brand_passes: Any) -> None:
     y = [0] * 90 + [1] * 10
     p = np.r_[np.linspace(0.0, 0.7, 90), np.linspace(0.75, 0.95, 10)]
     # Every ironic post is over 0.7 and every other one at or under it: the first grid point
     # over 0.7 separates them.
-    assert brand_irony.flag_threshold(y, p) == pytest.approx(0.71)
+    assert brand_passes.flag_threshold(y, p) == pytest.approx(0.71)
     # Too few ironic posts to choose: the decision point of the head.
-    assert brand_irony.flag_threshold([0] * 96 + [1] * 4, p[:100]) == 0.5
+    assert brand_passes.flag_threshold([0] * 96 + [1] * 4, p[:100]) == 0.5
 
 
 def test_the_shipped_irony_flags_use_the_brand_dev_threshold() -> None:

@@ -1,13 +1,18 @@
-"""Irony on brand-directed posts: the hand labels and the flag's operating point.
+"""Yes/no passes over the brand-directed posts (irony, hate): the hand labels and the irony
+flag's operating point.
 
-TweetEval's irony set (SemEval-2018 Task 3A) is about half ironic; brand-directed posts are
-not, so its heads at their TweetEval decision point flag far too many of them (a quarter of
+Irony. TweetEval's irony set (SemEval-2018 Task 3A) is about half ironic; brand-directed posts
+are not, so its heads at their TweetEval decision point flag far too many of them (a quarter of
 the brand dev and test posts). The brand dev and test splits carry a separate irony pass
 (``data/annotation/irony_a.tsv``, guide: docs/annotation-guide.md, "Irony"), and each model
 set's ``irony_threshold`` is the probability with the best F1 of the ironic class on brand dev.
 ``irony_b.tsv`` is the independent second pass, for agreement only.
 
-    python training/brand_irony.py    # Cohen's kappa of the two passes
+Hate. All three brand splits carry a hate pass (``hate_a.tsv``, guide: "Hate"; ``hate_b.tsv``
+is the second pass over every tenth post). The hate head learns from the brand train posts as
+well (train.py), and evaluate.py scores the brand test split.
+
+    python training/brand_passes.py    # Cohen's kappa (or raw agreement) of each task's passes
 """
 
 from __future__ import annotations
@@ -25,26 +30,30 @@ GRID = np.round(np.linspace(0.2, 0.95, 76), 2)
 MIN_POSITIVES = 5
 
 
+TASKS = ("irony", "hate")
+
+
 def read(path: Path) -> dict[str, int]:
-    """``id -> 1 (ironic) or 0`` from one irony pass (``id<TAB>yes|no``)."""
+    """``id -> 1 (yes) or 0`` from one pass (``id<TAB>yes|no``)."""
     out: dict[str, int] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
         post_id, value = line.split("\t")
         if value not in ("yes", "no"):
-            raise ValueError(f"{path.name}: {post_id}: irony must be yes or no, got {value!r}")
+            raise ValueError(f"{path.name}: {post_id}: the label must be yes or no, got {value!r}")
         out[post_id] = int(value == "yes")
     return out
 
 
-def split(name: str) -> tuple[list[str], list[int]]:
-    """The texts of brand split ``name`` (dev or test) and their primary irony labels."""
-    labels = read(ANNOTATION / "irony_a.tsv")
+def split(name: str, task: str = "irony") -> tuple[list[str], list[int]]:
+    """The texts of brand split ``name`` and their ``task`` labels from its first pass (irony:
+    dev and test only; hate: train, dev and test)."""
+    labels = read(ANNOTATION / f"{task}_a.tsv")
     rows = [json.loads(x) for x in (BRAND / f"{name}.jsonl").read_text().splitlines() if x]
     missing = [str(r["id"]) for r in rows if r["id"] not in labels]
     if missing:
-        raise ValueError(f"{len(missing)} {name} posts have no irony label, e.g. {missing[0]}")
+        raise ValueError(f"{len(missing)} {name} posts have no {task} label, e.g. {missing[0]}")
     return [str(r["text"]) for r in rows], [labels[str(r["id"])] for r in rows]
 
 
@@ -57,9 +66,10 @@ def flag_threshold(y: list[int], p: np.ndarray) -> float:
     return float(GRID[int(np.argmax(scores))])
 
 
-def passes() -> tuple[list[int], list[int]]:
-    """The two passes' labels (first, second) of the posts both annotated, in id order."""
-    first, second = read(ANNOTATION / "irony_a.tsv"), read(ANNOTATION / "irony_b.tsv")
+def passes(task: str = "irony") -> tuple[list[int], list[int]]:
+    """The two ``task`` passes' labels (first, second) of the posts both annotated, in id
+    order."""
+    first, second = read(ANNOTATION / f"{task}_a.tsv"), read(ANNOTATION / f"{task}_b.tsv")
     common = sorted(set(first) & set(second))
     return [first[i] for i in common], [second[i] for i in common]
 
@@ -72,9 +82,14 @@ def kappa(a: list[int], b: list[int]) -> float:
 
 
 def main() -> None:
-    a, b = passes()
-    print(f"posts annotated twice: {len(a)}; ironic: first {sum(a)}, second {sum(b)}")
-    print(f"irony kappa {kappa(a, b):.3f}")
+    for task in TASKS:
+        a, b = passes(task)
+        print(f"{task}: posts annotated twice: {len(a)}; yes: first {sum(a)}, second {sum(b)}")
+        if len(set(a) | set(b)) > 1:
+            print(f"{task} kappa {kappa(a, b):.3f}")
+        else:  # kappa is undefined when both passes give one label throughout
+            agree = np.mean(np.array(a) == np.array(b))
+            print(f"{task}: one label throughout; raw agreement {agree:.3f}")
 
 
 if __name__ == "__main__":
