@@ -22,23 +22,28 @@ def vectors() -> WordVectors:
     return WordVectors(WORDS, TABLE)
 
 
-def test_known_tokens_are_looked_up_and_unknown_ones_skipped(vectors: WordVectors) -> None:
-    assert vectors.ids(["order", "zzz", "late", "!"]) == [3, 2, 0]
+def unit(v: list[float]) -> np.ndarray:
+    return np.asarray(v) / np.linalg.norm(v)
+
+
+def test_the_mean_of_known_tokens_is_unit_length_and_unknown_ones_are_skipped(
+    vectors: WordVectors,
+) -> None:
+    out = vectors.mean(["late", "zzz", "order", "qqq", "late", "!"], [3, 1, 2])
+    assert out.shape == (3, 3)
+    np.testing.assert_allclose(out[0], [0.6, 0.8, 0.0], rtol=1e-6)
+    np.testing.assert_array_equal(out[1], 0.0)  # no known token: stays zero
+    np.testing.assert_allclose(out[2], unit([3.0, 0.0, 1.0]), rtol=1e-6)
+    assert vectors.mean([], []).shape == (0, 3)
+    assert vectors.mean([], [0, 0]).tolist() == [[0.0] * 3] * 2
 
 
 def test_a_hashtag_takes_its_own_entry_or_else_the_words(vectors: WordVectors) -> None:
-    assert vectors.ids(["#sale", "#late", "#zzz"]) == [1, 2]
-    # only words get a hashtag fallback: "#!" is not a hashtag of "!"
-    assert vectors.ids(["#!"]) == []
-
-
-def test_the_mean_is_unit_length_and_empty_rows_stay_zero(vectors: WordVectors) -> None:
-    out = vectors.mean([2, 3, 2, 3], [2, 0, 2])
-    assert out.shape == (3, 3)
-    np.testing.assert_allclose(out[0], [0.6, 0.8, 0.0], rtol=1e-6)
-    np.testing.assert_array_equal(out[1], 0.0)
-    np.testing.assert_allclose(out[2], [0.6, 0.8, 0.0], rtol=1e-6)
-    assert vectors.mean([], []).shape == (0, 3)
+    out = vectors.mean(["#sale", "#late", "#zzz", "#!"], [1, 1, 1, 1])
+    np.testing.assert_allclose(out[0], [0.0, 1.0, 0.0])  # its own entry, not "sale"'s
+    np.testing.assert_allclose(out[1], [1.0, 0.0, 0.0])  # "late"'s
+    # no entry and no word behind it; only words get the fallback ("#!" is not "!")
+    np.testing.assert_array_equal(out[2:], 0.0)
 
 
 def test_the_stored_arrays_round_trip(vectors: WordVectors, tmp_path: Path) -> None:
@@ -122,3 +127,24 @@ def test_the_shipped_default_set_reads_the_word_vectors_it_was_trained_with() ->
     tail = fz.featurize(["refund", "zzzqqq"]).matrix[:, -fz.word_vectors.dims :].toarray()
     assert np.linalg.norm(tail[0]) == pytest.approx(1.0, rel=1e-5)
     np.testing.assert_array_equal(tail[1], 0.0)
+
+
+def test_the_mean_adds_in_the_order_the_shipped_heads_were_trained_with() -> None:
+    # The lbfgs heads move with the last bit of their inputs: the sums must stay those of a
+    # COO matrix converted to CSR (duplicates merged, ids sorted), bit for bit.
+    from scipy import sparse
+
+    rng = np.random.default_rng(0)
+    table = rng.normal(size=(50, 16)).astype(np.float16)
+    words = [f"w{i}" for i in range(50)]
+    vectors = WordVectors(words, table)
+    per_row = rng.integers(0, 30, size=40)
+    ids = rng.integers(0, 50, size=int(per_row.sum()))
+    rows = np.repeat(np.arange(40), per_row)
+    coo = sparse.csr_matrix((np.ones(len(ids), dtype=np.float32), (rows, ids)), shape=(40, 50))
+    expected = np.asarray(coo @ table.astype(np.float32), dtype=np.float32)
+    norms = np.linalg.norm(expected, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    expected /= norms
+    got = vectors.mean([words[i] for i in ids], per_row.tolist())
+    np.testing.assert_array_equal(got, expected)

@@ -14,6 +14,7 @@ import re
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -377,22 +378,24 @@ class WordVectors:
         words = bytes(np.asarray(arrays["words"], dtype=np.uint8)).decode("utf-8").split("\n")
         return cls(words, np.asarray(arrays["vectors"]))
 
-    def ids(self, tokens: Sequence[str]) -> list[int]:
-        """Table rows of the known ``tokens`` (unknown ones are skipped)."""
-        get = self._index.get
-        return [i for t in tokens if (i := get(t)) is not None]
-
-    def mean(self, ids: Sequence[int], per_row: Sequence[int]) -> npt.NDArray[np.float32]:
-        """Unit-length mean vectors: row ``r`` averages the rows ``ids`` lists for it
-        (``per_row[r]`` of them, in order)."""
+    def mean(self, tokens: Sequence[str], per_row: Sequence[int]) -> npt.NDArray[np.float32]:
+        """Unit-length mean vectors of the known tokens: row ``r`` reads the next ``per_row[r]``
+        of ``tokens`` (unknown ones are skipped; a row with none stays zero)."""
         n = len(per_row)
-        counts = np.asarray(per_row, dtype=np.int64)
-        rows = np.repeat(np.arange(n, dtype=np.int64), counts)
-        # A sum per row: the sparse product is one pass in C.
+        # One lookup pass in C over the whole batch; -1 marks an unknown token.
+        ids = np.fromiter(map(self._index.get, tokens, repeat(-1)), np.int64, len(tokens))
+        rows = np.repeat(np.arange(n, dtype=np.int64), np.asarray(per_row, dtype=np.int64))
+        known = ids >= 0
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows[known], minlength=n), out=indptr[1:])
+        # A sum per row (the ids are in row order already): one sparse product in C. Repeated
+        # words are merged and each row's ids sorted first, so the float32 sums come out in
+        # the order the shipped heads were trained with (they are sensitive to the last bit).
         picks = sparse.csr_matrix(
-            (np.ones(len(ids), dtype=np.float32), (rows, np.asarray(ids, dtype=np.int64))),
+            (np.ones(int(known.sum()), dtype=np.float32), ids[known], indptr),
             shape=(n, len(self.words)),
         )
+        picks.sum_duplicates()
         out = np.asarray(picks @ self._table, dtype=np.float32)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
@@ -436,16 +439,16 @@ class Featurizer:
         lexicon = self.lexicon
         extend = tokens.extend
         vectors = self.word_vectors
-        vector_ids: list[int] = []
-        vector_counts: list[int] = []
+        # Every token of the batch and the count per text, for the word vectors.
+        all_tokens: list[str] = []
+        token_counts: list[int] = []
         for text in normalize_batch(texts):
             row = [0.0] * N_DENSE
             before = len(spelled)
             toks = _tokens_of_normalized(text)
             if vectors is not None:
-                known = vectors.ids(toks)
-                vector_ids.extend(known)
-                vector_counts.append(len(known))
+                all_tokens += toks
+                token_counts.append(len(toks))
             readable, other = analyze_tokens(toks, lexicon, row, spelled)
             spelled_list.append(len(spelled) - before)
             dense_rows.append(row)
@@ -483,7 +486,7 @@ class Featurizer:
         # the unit-length mean word vector (its entries are on the hashed columns' scale).
         dense_scaled = np.tanh(dense / _DENSE_SCALE).astype(np.float32)
         if vectors is not None:
-            dense_scaled = np.hstack([dense_scaled, vectors.mean(vector_ids, vector_counts)])
+            dense_scaled = np.hstack([dense_scaled, vectors.mean(all_tokens, token_counts)])
         width = self.n_dense
         full_data = np.empty(len(data) + n * width, dtype=np.float32)
         full_cols = np.empty(len(data) + n * width, dtype=np.int32)
