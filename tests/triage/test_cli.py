@@ -310,3 +310,15 @@ def test_embeddings_model_runs_or_is_a_usage_error(app: typer.Typer) -> None:
         assert code == 2
         assert out == ""
         assert len(err.strip().splitlines()) == 1
+
+
+def test_a_worker_keeps_its_blas_to_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The pool is the parallelism; BLAS threads in each worker would spin against the others.
+    import threadpoolctl
+
+    calls: list[object] = []
+    monkeypatch.setattr(threadpoolctl, "threadpool_limits", lambda limits: calls.append(limits))
+    monkeypatch.setattr(triage_cli, "_worker_job", None)
+    triage_cli._init_worker(Job("text", "id", "default", configured_weights()))
+    assert calls == [1]
+    assert triage_cli._worker_job is not None
