@@ -118,7 +118,7 @@ def default_oof(task: str, texts: list[str], y: np.ndarray) -> np.ndarray:
     """Out-of-fold logits of train.py's procedure for ``task`` (for offensive, its teacher
     pool included)."""
     fz = train.featurizer()
-    x = train.featurize(fz, texts)
+    x = train.featurize(fz, texts, task)
     out = np.zeros(len(y))
     if task != "offensive":
         for fit_rows, held_out in folds(y):
@@ -126,7 +126,7 @@ def default_oof(task: str, texts: list[str], y: np.ndarray) -> np.ndarray:
             out[held_out] = model.decision_function(x[held_out])
         return out
     (x_pool, y_pool, w_pool), _ = offensive.teacher_rows(
-        lambda pool_texts: train.featurize(fz, pool_texts),
+        lambda pool_texts: train.featurize(fz, pool_texts, task),
         train.OFFENSIVE_TEACHER_POOLS,
         train.OFFENSIVE_TEACHER_WEIGHT,
     )

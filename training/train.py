@@ -226,8 +226,7 @@ def word_vectors() -> WordVectors | None:
     when they are written elsewhere (``GROUNDSWELL_TRAIN_OUT``) so that set is complete."""
     if not USE_WORD_VECTORS:
         return None
-    with np.load(WORD_VECTORS) as npz:
-        vectors = WordVectors.from_arrays({key: npz[key] for key in npz.files})
+    vectors = WordVectors.load(WORD_VECTORS)
     target = MODELS / WORD_VECTORS.name
     if target.resolve() != WORD_VECTORS.resolve():
         MODELS.mkdir(parents=True, exist_ok=True)
@@ -262,6 +261,17 @@ def for_head(fz: Featurizer, x: sparse.csr_matrix, head: str | None) -> sparse.c
     masked = x @ sparse.diags(keep)
     masked.eliminate_zeros()
     return masked.tocsr()
+
+
+def stacked_rows(
+    fz: Featurizer, texts: Sequence[str], head: str, w_sentiment: np.ndarray
+) -> sparse.csr_matrix:
+    """The rows of ``texts`` for ``head`` (see `for_head`) with the three sentiment logits of
+    ``w_sentiment`` (from the full rows) appended: a head stacked on sentiment, which folds
+    back into one weight column (``w + w_sentiment @ a``)."""
+    full = featurize(fz, texts)
+    logits = sparse.csr_matrix(np.asarray(full @ w_sentiment))
+    return sparse.hstack([for_head(fz, full, head), logits], format="csr")
 
 
 def fit(x: sparse.csr_matrix, y: Sequence[int], c: float, balanced: bool = True) -> Any:
@@ -449,11 +459,9 @@ def main() -> None:
         nb = OFFENSIVE_NB if name == "offensive" else 0.0
 
         def rows(texts: Sequence[str], stack: bool = stack, name: str = name) -> sparse.csr_matrix:
-            full = featurize(fz, texts)
-            x = for_head(fz, full, name)
-            if not stack:
-                return x
-            return sparse.hstack([x, sparse.csr_matrix(np.asarray(full @ w_sent))], format="csr")
+            if stack:
+                return stacked_rows(fz, texts, name, w_sent)
+            return featurize(fz, texts, name)
 
         vx, vy = datasets.tweeteval(name, "val")
         x_train, x_val = rows(tx), rows(vx)
@@ -505,9 +513,7 @@ def main() -> None:
     w_sent = weights[:, 0:3].copy()
 
     def stacked(texts: Sequence[str]) -> sparse.csr_matrix:
-        full = featurize(fz, texts)
-        x = for_head(fz, full, "intents")
-        return sparse.hstack([x, sparse.csr_matrix(np.asarray(full @ w_sent))], format="csr")
+        return stacked_rows(fz, texts, "intents", w_sent)
 
     xb = stacked([str(r["text"]) for r in b_train])
     xd = stacked([str(r["text"]) for r in b_dev])

@@ -93,15 +93,13 @@ def stacked_featurizer() -> Callable[[list[str]], Any]:
     (trained, uncentred) sentiment logits."""
     import numpy as np
     import train
-    from scipy import sparse
 
     fz = train.featurizer()
     with np.load(train.MODELS / "default.npz") as npz:
         w_sent = np.asarray(npz["weights"][:, 0:3], dtype=np.float32)
 
     def stacked(texts: list[str]) -> Any:
-        x = train.featurize(fz, texts)
-        return sparse.hstack([x, sparse.csr_matrix(np.asarray(x @ w_sent))], format="csr")
+        return train.stacked_rows(fz, texts, "intents", w_sent)
 
     return stacked
 

@@ -48,8 +48,7 @@ def test_a_hashtag_takes_its_own_entry_or_else_the_words(vectors: WordVectors) -
 
 def test_the_stored_arrays_round_trip(vectors: WordVectors, tmp_path: Path) -> None:
     np.savez_compressed(tmp_path / "wv.npz", **vectors.arrays())
-    with np.load(tmp_path / "wv.npz") as npz:
-        back = WordVectors.from_arrays({key: npz[key] for key in npz.files})
+    back = WordVectors.load(tmp_path / "wv.npz")
     assert back.words == WORDS
     np.testing.assert_array_equal(back.vectors, TABLE)
     assert back.dims == 3

@@ -10,12 +10,13 @@ it, so explanations ("which words pushed this output") cost one array lookup per
 
 from __future__ import annotations
 
+import os
 import re
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -352,7 +353,7 @@ class WordVectors:
         if not np.all(np.isfinite(vectors)):
             raise ValueError("word vectors: the table holds a value that is not finite")
         self.words = list(words)
-        self.vectors = np.asarray(vectors)
+        # Only the float32 table is kept (the float16 one read from the file is let go).
         self._table = np.asarray(vectors, dtype=np.float32)
         index = {w: i for i, w in enumerate(self.words)}
         if len(index) != len(self.words):
@@ -368,6 +369,11 @@ class WordVectors:
     def dims(self) -> int:
         return int(self._table.shape[1])
 
+    @property
+    def vectors(self) -> npt.NDArray[np.float16]:
+        """The table as stored: float16 (which the float32 one holds exactly)."""
+        return self._table.astype(np.float16)
+
     def arrays(self) -> dict[str, npt.NDArray[Any]]:
         """What ``word_vectors.npz`` stores: the words as UTF-8, one per line, and the table."""
         joined = "\n".join(self.words).encode("utf-8")
@@ -377,6 +383,12 @@ class WordVectors:
     def from_arrays(cls, arrays: Mapping[str, npt.NDArray[Any]]) -> WordVectors:
         words = bytes(np.asarray(arrays["words"], dtype=np.uint8)).decode("utf-8").split("\n")
         return cls(words, np.asarray(arrays["vectors"]))
+
+    @classmethod
+    def load(cls, file: str | os.PathLike[str] | IO[bytes]) -> WordVectors:
+        """Read a ``word_vectors.npz`` (a path or a binary file object)."""
+        with np.load(file) as npz:
+            return cls.from_arrays({key: npz[key] for key in npz.files})
 
     def mean(self, tokens: Sequence[str], per_row: Sequence[int]) -> npt.NDArray[np.float32]:
         """Unit-length mean vectors of the known tokens: row ``r`` reads the next ``per_row[r]``

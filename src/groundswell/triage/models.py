@@ -74,7 +74,7 @@ class RawPredictions:
 
 
 #: The binary columns an embeddings set may refine, each with a `BinaryHead`.
-BINARY_TASKS: Final = ("offensive", "hate", "irony")
+BINARY_TASKS: Final = tuple(_BINARY_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -599,8 +599,8 @@ def _read_word_vectors(base: Traversable, spec: object) -> WordVectors | None:
         return None
     if not isinstance(spec, dict):
         raise ValueError(f"word_vectors must be an object, not {spec!r}")
-    with base.joinpath(str(spec["file"])).open("rb") as fh, np.load(fh) as npz:
-        vectors = WordVectors.from_arrays({key: npz[key] for key in npz.files})
+    with base.joinpath(str(spec["file"])).open("rb") as fh:
+        vectors = WordVectors.load(fh)
     if (len(vectors.words), vectors.dims) != (spec["words"], spec["dims"]):
         raise ValueError(
             f"{spec['file']} holds {len(vectors.words)} x {vectors.dims} vectors, "
