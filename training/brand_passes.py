@@ -1,5 +1,5 @@
-"""Yes/no passes over the brand-directed posts (irony, hate): the hand labels and the irony
-flag's operating point.
+"""Yes/no passes over the brand-directed posts (irony, hate, offensive): the hand labels and
+the irony flag's operating point.
 
 Irony. TweetEval's irony set (SemEval-2018 Task 3A) is about half ironic; brand-directed posts
 are not, so its heads at their TweetEval decision point flag far too many of them (a quarter of
@@ -11,6 +11,10 @@ set's ``irony_threshold`` is the probability with the best F1 of the ironic clas
 Hate. All three brand splits carry a hate pass (``hate_a.tsv``, guide: "Hate"; ``hate_b.tsv``
 is the second pass over every tenth post). The hate head learns from the brand train posts as
 well (train.py), and evaluate.py scores the brand test split.
+
+Offensive. All three brand splits carry an offensive pass (``offensive_a.tsv``, guide:
+"Offensive"; ``offensive_b.tsv`` is the second pass over every tenth post). As for hate, the
+offensive head learns from the brand train posts too and evaluate.py scores the test split.
 
     python training/brand_passes.py    # Cohen's kappa (or raw agreement) of each task's passes
 """
@@ -30,7 +34,7 @@ GRID = np.round(np.linspace(0.2, 0.95, 76), 2)
 MIN_POSITIVES = 5
 
 
-TASKS = ("irony", "hate")
+TASKS = ("irony", "hate", "offensive")
 
 
 def read(path: Path) -> dict[str, int]:
@@ -48,7 +52,7 @@ def read(path: Path) -> dict[str, int]:
 
 def split(name: str, task: str = "irony") -> tuple[list[str], list[int]]:
     """The texts of brand split ``name`` and their ``task`` labels from its first pass (irony:
-    dev and test only; hate: train, dev and test)."""
+    dev and test only; hate and offensive: train, dev and test)."""
     labels = read(ANNOTATION / f"{task}_a.tsv")
     rows = [json.loads(x) for x in (BRAND / f"{name}.jsonl").read_text().splitlines() if x]
     missing = [str(r["id"]) for r in rows if r["id"] not in labels]

@@ -8,8 +8,8 @@ Dev is cross-validation over the task's train split only (5 folds). Its val spli
 the stack: the shipped default heads were refit on train + val, so their val logits are
 in-sample.
 1. Out-of-fold logits of the default head's procedure: train.py's fit for the task (hashed
-   features; for offensive also the teacher pool and ``OFFENSIVE_C``) on 4/5 of train. They
-   come without its val threshold or val refit.
+   features; for offensive also the teacher pool, the brand train posts and ``OFFENSIVE_C``)
+   on 4/5 of train. They come without its val threshold or val refit.
 2. The embeddings regression's C by the same folds, then its out-of-fold logits.
 3. The stack: a logistic regression on the two out-of-fold logits, with the macro-F1 threshold
    on them. Its figure comes from an inner 5-fold CV.
@@ -116,7 +116,8 @@ def embeddings(name: str, texts: list[str], cache: Path | None, threads: int) ->
 
 def default_oof(task: str, texts: list[str], y: np.ndarray) -> np.ndarray:
     """Out-of-fold logits of train.py's procedure for ``task`` (for offensive, its teacher
-    pool included)."""
+    pool and the brand train posts with their offensive pass included, always on the fitting
+    side)."""
     fz = train.featurizer()
     x = train.featurize(fz, texts, task)
     out = np.zeros(len(y))
@@ -130,11 +131,15 @@ def default_oof(task: str, texts: list[str], y: np.ndarray) -> np.ndarray:
         train.OFFENSIVE_TEACHER_POOLS,
         train.OFFENSIVE_TEACHER_WEIGHT,
     )
+    b_texts, b_labels = brand_passes.split("train", "offensive")
+    repeat = train.BRAND_OFFENSIVE_REPEAT
+    x_brand = train.featurize(fz, b_texts * repeat, task)
+    y_brand = np.asarray(b_labels * repeat)
     for fit_rows, held_out in folds(y):
         coef, intercept = offensive.fit_weighted(
-            sparse.vstack([x[fit_rows], x_pool], format="csr"),
-            np.r_[y[fit_rows], y_pool],
-            np.r_[np.ones(len(fit_rows)), w_pool],
+            sparse.vstack([x[fit_rows], x_brand, x_pool], format="csr"),
+            np.r_[y[fit_rows], y_brand, y_pool],
+            np.r_[np.ones(len(fit_rows) + len(y_brand)), w_pool],
             train.OFFENSIVE_C,
         )
         out[held_out] = x[held_out] @ coef + intercept
@@ -192,14 +197,16 @@ def refuse_unmatched(task: str, shipped: dict[str, Any]) -> None:
             or shipped.get("hateful_tweets_added")
             or shipped.get("C") != train.OFFENSIVE_C
             or shipped.get("teacher_weight") != train.OFFENSIVE_TEACHER_WEIGHT
+            or shipped.get("brand_train_posts", 0)
+            != len(brand_passes.split("train", "offensive")[1]) * train.BRAND_OFFENSIVE_REPEAT
         )
     else:
         unmatched = shipped.get("C") != train.C_BINARY
     if unmatched:
         raise SystemExit(
             f"the default set's {task} head uses options default_oof does not repeat "
-            "(naive-Bayes scaling, sentiment stacking, hateful tweets, another C or teacher "
-            "weight)"
+            "(naive-Bayes scaling, sentiment stacking, hateful tweets, another C, teacher "
+            "weight or number of brand train posts)"
         )
 
 

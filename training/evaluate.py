@@ -173,7 +173,8 @@ def binary_sets(
     irony). For irony also ``tweeteval_irony_at_0.5`` (the head's own decision point) and
     ``brand_irony``: the brand test split's irony pass (brand_passes.py) at the threshold; for
     hate ``brand_hate``, its hate pass at 0.5 (almost no post is hateful: the not_hate recall
-    is one minus the share of posts falsely flagged)."""
+    is one minus the share of posts falsely flagged); for offensive ``brand_offensive``, its
+    offensive pass at 0.5."""
     x, y = datasets.tweeteval(task, "test")
     prob = getattr(predict(x), task)
     names = (f"not_{task}", task)
@@ -182,6 +183,12 @@ def binary_sets(
         return {
             "tweeteval_hate": scores(y, (prob >= 0.5).astype(int), names),
             "brand_hate": scores(yb, (predict(texts).hate >= 0.5).astype(int), names),
+        }
+    if task == "offensive":
+        texts, yb = brand_passes.split("test", "offensive")
+        return {
+            "tweeteval_offensive": scores(y, (prob >= 0.5).astype(int), names),
+            "brand_offensive": scores(yb, (predict(texts).offensive >= 0.5).astype(int), names),
         }
     if task != "irony":
         return {f"tweeteval_{task}": scores(y, (prob >= 0.5).astype(int), names)}

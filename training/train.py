@@ -92,6 +92,9 @@ C_MULTINOMIAL = 3.0
 C_BINARY = 3.0
 C_INTENT = 10.0
 BRAND_HATE_REPEAT = 1
+BRAND_OFFENSIVE_REPEAT = int(os.environ.get("GROUNDSWELL_TRAIN_BRAND_OFFENSIVE", "10"))
+"""Times the brand train posts join the offensive head's rows with their offensive pass
+(0 = not at all; chosen on OLID val and brand dev, training/README.md)."""
 """Times each brand train post is added to the hate head's rows, with its hate pass label (0:
 none). On dev it cut brand dev posts flagged from 5.3 % to 0.2 % for HatEval val macro-F1
 0.736 -> 0.727 (training/README.md)."""
@@ -443,6 +446,12 @@ def main() -> None:
     # weights). Each raised OLID val macro-F1 (see training/README.md).
     off_extra = [x for x, y in zip(hate_x, hate_y, strict=True) if y == 1] * OFFENSIVE_HATE_REPEAT
     off_x, off_y = list(off_x) + off_extra, list(off_y) + [1] * len(off_extra)
+    # And from the brand train posts with their offensive pass (brand_passes.py): OLID and
+    # the teacher pool taught the head that a harsh complaint ("worst service", "my upload
+    # speeds are trash") is offensive; the guide's "Offensive" says it is not.
+    b_off_x, b_off_y = brand_passes.split("train", "offensive")
+    off_x = off_x + b_off_x * BRAND_OFFENSIVE_REPEAT
+    off_y = off_y + b_off_y * BRAND_OFFENSIVE_REPEAT
     # Hate also learns from the brand train posts with their hate pass (brand_passes.py):
     # rude complaints are not hate, and HatEval alone taught the head otherwise (it flagged
     # 5 % of brand dev posts at its decision point; 1 of 3,000 brand posts is hateful).
@@ -497,6 +506,7 @@ def main() -> None:
             summary[name] |= {
                 "C": OFFENSIVE_C,
                 "hateful_tweets_added": len(off_extra),
+                "brand_train_posts": len(b_off_x) * BRAND_OFFENSIVE_REPEAT,
                 "naive_bayes_scaling": nb,
                 "stacked_on_sentiment": OFFENSIVE_STACK,
                 "teacher_pool_tweets": n_pool,

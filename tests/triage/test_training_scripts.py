@@ -106,6 +106,28 @@ def test_every_brand_post_has_a_hate_label_and_the_hate_head_learned_from_train(
     )
 
 
+def test_every_brand_post_has_an_offensive_label_and_the_offensive_head_learned_from_train(
+    brand_passes: Any, train: Any
+) -> None:
+    sizes = {}
+    for split in ("train", "dev", "test"):
+        texts, labels = brand_passes.split(split, "offensive")
+        sizes[split] = len(texts)
+        assert len(texts) == len(labels) > 400
+        # Profanity and insults are a small minority of brand-directed posts (138 of 3,000).
+        assert 0.01 < sum(labels) / len(labels) < 0.1
+    first = brand_passes.read(brand_passes.ANNOTATION / "offensive_a.tsv")
+    second = brand_passes.read(brand_passes.ANNOTATION / "offensive_b.tsv")
+    assert len(second) == 300
+    assert set(second) <= set(first)
+    # The second pass is every tenth post of the first (train, dev, test in file order).
+    assert list(second) == list(first)[5::10]
+    summary = json.loads((train.MODELS / "default.json").read_text(encoding="utf-8"))
+    assert summary["training"]["offensive"]["brand_train_posts"] == (
+        sizes["train"] * train.BRAND_OFFENSIVE_REPEAT
+    )
+
+
 def test_a_pass_refuses_a_label_that_is_not_yes_or_no(brand_passes: Any, tmp_path: Path) -> None:
     path = tmp_path / "irony.tsv"
     path.write_text("twcs:1\tyes\ntwcs:2\tmaybe\n")
@@ -148,6 +170,10 @@ def test_a_binary_stack_refuses_a_default_head_it_cannot_repeat(embeddings_binar
     with pytest.raises(SystemExit, match="default set's hate head"):
         embeddings_binary.refuse_unmatched("hate", config["training"]["hate"] | {"C": 0.5})
     shipped = config["training"]["offensive"] | {"naive_bayes_scaling": 1.0}
+    with pytest.raises(SystemExit, match="default set's offensive head"):
+        embeddings_binary.refuse_unmatched("offensive", shipped)
+    # Trained with another number of brand train posts than BRAND_OFFENSIVE_REPEAT gives.
+    shipped = config["training"]["offensive"] | {"brand_train_posts": 0}
     with pytest.raises(SystemExit, match="default set's offensive head"):
         embeddings_binary.refuse_unmatched("offensive", shipped)
 
