@@ -61,6 +61,12 @@ def split(name: str, task: str = "irony") -> tuple[list[str], list[int]]:
     return [str(r["text"]) for r in rows], [labels[str(r["id"])] for r in rows]
 
 
+def counts(task: str) -> tuple[int, int]:
+    """``(yes, posts)`` of ``task``'s first pass over all three brand splits (hate, offensive)."""
+    labels = [y for name in ("train", "dev", "test") for y in split(name, task)[1]]
+    return sum(labels), len(labels)
+
+
 def flag_threshold(y: list[int], p: np.ndarray) -> float:
     """The threshold of ``GRID`` with the best F1 of the ironic class on ``(y, p)`` (the
     lowest among ties); 0.5 with fewer than ``MIN_POSITIVES`` ironic posts."""

@@ -178,17 +178,12 @@ def binary_sets(
     x, y = datasets.tweeteval(task, "test")
     prob = getattr(predict(x), task)
     names = (f"not_{task}", task)
-    if task == "hate":
-        texts, yb = brand_passes.split("test", "hate")
+    if task in ("hate", "offensive"):
+        texts, yb = brand_passes.split("test", task)
+        brand = getattr(predict(texts), task)
         return {
-            "tweeteval_hate": scores(y, (prob >= 0.5).astype(int), names),
-            "brand_hate": scores(yb, (predict(texts).hate >= 0.5).astype(int), names),
-        }
-    if task == "offensive":
-        texts, yb = brand_passes.split("test", "offensive")
-        return {
-            "tweeteval_offensive": scores(y, (prob >= 0.5).astype(int), names),
-            "brand_offensive": scores(yb, (predict(texts).offensive >= 0.5).astype(int), names),
+            f"tweeteval_{task}": scores(y, (prob >= 0.5).astype(int), names),
+            f"brand_{task}": scores(yb, (brand >= 0.5).astype(int), names),
         }
     if task != "irony":
         return {f"tweeteval_{task}": scores(y, (prob >= 0.5).astype(int), names)}

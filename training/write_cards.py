@@ -77,11 +77,11 @@ def offensive_extras(off: dict[str, Any]) -> str:
             f"{off['naive_bayes_scaling']}, folded into the weights)."
         )
     if off.get("brand_train_posts"):
-        passes = [brand_passes.split(name, "offensive")[1] for name in ("train", "dev", "test")]
+        yes, posts = brand_passes.counts("offensive")
         parts.append(
             f"Plus the brand train posts with the project's own offensive pass "
             f"(`training/data/annotation/offensive_a.tsv`, guide: `docs/annotation-guide.md`, "
-            f'"Offensive"; {sum(sum(y) for y in passes)} of {sum(len(y) for y in passes):,} '
+            f'"Offensive"; {yes} of {posts:,} '
             f"brand posts are offensive), repeated to {off['brand_train_posts']:,} rows: harsh "
             "complaints without profanity or insults are not offensive."
         )
@@ -332,9 +332,7 @@ priority rule. Not a decision on its own.
 {common}"""
 
     hate = training["hate"]
-    hate_passes = [brand_passes.split(name, "hate")[1] for name in ("train", "dev", "test")]
-    brand_hate_yes = sum(sum(y) for y in hate_passes)
-    brand_hate_n = sum(len(y) for y in hate_passes)
+    brand_hate_yes, brand_hate_n = brand_passes.counts("hate")
     kept, brand_false = sets["brand_hate"]["confusion"]["rows_true_cols_pred"][0]
     brand_no = kept + brand_false
     cards["hate.md"] = f"""# Model card: hate

@@ -87,45 +87,42 @@ def test_every_brand_dev_and_test_post_has_an_irony_label(brand_passes: Any) -> 
     assert set(second) <= set(brand_passes.read(brand_passes.ANNOTATION / "irony_a.tsv"))
 
 
-def test_every_brand_post_has_a_hate_label_and_the_hate_head_learned_from_train(
-    brand_passes: Any, train: Any
+@pytest.mark.parametrize(
+    ("task", "low", "high", "repeat"),
+    [
+        # Hate is almost absent from brand-directed posts: 2 of 3,000 in the first pass.
+        ("hate", 0.0, 0.01, "BRAND_HATE_REPEAT"),
+        # Profanity and insults are a small minority of them (138 of 3,000).
+        ("offensive", 0.01, 0.1, "BRAND_OFFENSIVE_REPEAT"),
+    ],
+)
+def test_every_brand_post_has_a_pass_label_and_its_head_learned_from_train(
+    brand_passes: Any, train: Any, task: str, low: float, high: float, repeat: str
 ) -> None:
     sizes = {}
     for split in ("train", "dev", "test"):
-        texts, labels = brand_passes.split(split, "hate")
+        texts, labels = brand_passes.split(split, task)
         sizes[split] = len(texts)
         assert len(texts) == len(labels) > 400
-        # Hate is almost absent from brand-directed posts: 2 of 3,000 in the first pass.
-        assert sum(labels) / len(labels) < 0.01
-    second = brand_passes.read(brand_passes.ANNOTATION / "hate_b.tsv")
+        assert low <= sum(labels) / len(labels) < high
+    second = brand_passes.read(brand_passes.ANNOTATION / f"{task}_b.tsv")
     assert len(second) == 300
-    assert set(second) <= set(brand_passes.read(brand_passes.ANNOTATION / "hate_a.tsv"))
+    assert set(second) <= set(brand_passes.read(brand_passes.ANNOTATION / f"{task}_a.tsv"))
+    assert brand_passes.counts(task) == (
+        sum(sum(brand_passes.split(split, task)[1]) for split in sizes),
+        sum(sizes.values()),
+    )
     summary = json.loads((train.MODELS / "default.json").read_text(encoding="utf-8"))
-    assert summary["training"]["hate"]["brand_train_posts"] == (
-        sizes["train"] * train.BRAND_HATE_REPEAT
+    assert summary["training"][task]["brand_train_posts"] == (
+        sizes["train"] * getattr(train, repeat)
     )
 
 
-def test_every_brand_post_has_an_offensive_label_and_the_offensive_head_learned_from_train(
-    brand_passes: Any, train: Any
-) -> None:
-    sizes = {}
-    for split in ("train", "dev", "test"):
-        texts, labels = brand_passes.split(split, "offensive")
-        sizes[split] = len(texts)
-        assert len(texts) == len(labels) > 400
-        # Profanity and insults are a small minority of brand-directed posts (138 of 3,000).
-        assert 0.01 < sum(labels) / len(labels) < 0.1
+def test_the_second_offensive_pass_is_every_tenth_post_of_the_first(brand_passes: Any) -> None:
     first = brand_passes.read(brand_passes.ANNOTATION / "offensive_a.tsv")
     second = brand_passes.read(brand_passes.ANNOTATION / "offensive_b.tsv")
-    assert len(second) == 300
-    assert set(second) <= set(first)
-    # The second pass is every tenth post of the first (train, dev, test in file order).
+    # Train, dev, test in file order, line index % 10 == 5.
     assert list(second) == list(first)[5::10]
-    summary = json.loads((train.MODELS / "default.json").read_text(encoding="utf-8"))
-    assert summary["training"]["offensive"]["brand_train_posts"] == (
-        sizes["train"] * train.BRAND_OFFENSIVE_REPEAT
-    )
 
 
 def test_a_pass_refuses_a_label_that_is_not_yes_or_no(brand_passes: Any, tmp_path: Path) -> None:
