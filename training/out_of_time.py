@@ -1,0 +1,113 @@
+"""Out-of-time check of the default sentiment head (a dev figure; no test set is read).
+
+Fits train.py's sentiment procedure (the blend of one-vs-rest and multinomial heads, the brand
+train posts x ``BRAND_WEIGHT``, the brand dev rule's negative shift) on the SemEval 2013-2016
+training tweets *without* SemEval's 2016 test file, then scores that file: the nearest thing
+to the later 2017 test that the training data holds. Also prints TweetEval val and brand dev.
+
+    python training/out_of_time.py                       # the shipped word vectors
+    python training/out_of_time.py --vectors OTHER.npz   # a trial table of word vectors
+    python training/out_of_time.py --vectors none        # no word vectors
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "training"))
+# build_lexicon writes lexicon.txt next to the weights: keep the shipped folder untouched.
+os.environ.setdefault("GROUNDSWELL_TRAIN_OUT", tempfile.mkdtemp(prefix="groundswell-oot-"))
+
+import datasets  # noqa: E402
+import numpy as np  # noqa: E402
+import train  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.metrics import f1_score, recall_score  # noqa: E402
+
+from groundswell.triage.features import Featurizer, WordVectors  # noqa: E402
+
+HELD_OUT = "twitter-2016test-A.tsv"
+SENT = {"negative": 0, "neutral": 1, "positive": 2}
+
+
+def shifted(logits: np.ndarray, shift: float) -> np.ndarray:
+    """Predicted classes with ``shift`` added to the negative logit."""
+    return np.argmax(logits + np.array([shift, 0.0, 0.0]), axis=1)
+
+
+def split() -> tuple[list[str], list[int], list[str], list[int]]:
+    """``(fit texts, fit labels, held-out texts, held-out labels)`` of the derived train set."""
+    fit_x: list[str] = []
+    fit_y: list[int] = []
+    out_x: list[str] = []
+    out_y: list[int] = []
+    path = datasets.DATA / "semeval2017-task4a" / "derived" / "train.tsv"
+    with path.open(encoding="utf-8") as fh:
+        reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
+        next(reader)
+        for row in reader:
+            xs, ys = (out_x, out_y) if row[3] == HELD_OUT else (fit_x, fit_y)
+            xs.append(row[2])
+            ys.append(int(row[1]))
+    return fit_x, fit_y, out_x, out_y
+
+
+def run(vectors: WordVectors | None) -> dict[str, object]:
+    fz = Featurizer(train.BITS, train.build_lexicon("own"), vectors)
+    fit_x, fit_y, out_x, out_y = split()
+    b_train, b_dev = train.brand("train"), train.brand("dev")
+    x = fit_x + [str(r["text"]) for r in b_train] * train.BRAND_WEIGHT
+    y = fit_y + [SENT[str(r["sentiment"])] for r in b_train] * train.BRAND_WEIGHT
+    m = train.featurize(fz, x, "sentiment")
+    c_ovr, i_ovr = train.coef(train.fit(m, y, train.C_SENTIMENT))
+    mul = LogisticRegression(
+        C=train.C_MULTINOMIAL, class_weight="balanced", max_iter=300, tol=1e-3
+    ).fit(m, np.asarray(y))
+    w = (0.5 * (c_ovr - c_ovr.mean(0)) + 0.5 * (mul.coef_ - mul.coef_.mean(0))).T
+    b = 0.5 * (i_ovr - i_ovr.mean()) + 0.5 * (mul.intercept_ - mul.intercept_.mean())
+    d_x = train.featurize(fz, [str(r["text"]) for r in b_dev])
+    d_y = np.array([SENT[str(r["sentiment"])] for r in b_dev])
+    target = train.NEGATIVE_RECALL_TARGET
+    dev_target = target + float(np.sqrt(target * (1 - target) / max(1, int(np.sum(d_y == 0)))))
+    d_logits = np.asarray(d_x @ w) + b
+    shift = 0.0
+    for shift in np.arange(0.0, 1.01, 0.05):
+        if np.mean(shifted(d_logits, shift)[d_y == 0] == 0) >= dev_target:
+            break
+    out: dict[str, object] = {"shift": round(float(shift), 2)}
+    val_x, val_y = datasets.tweeteval("sentiment", "val")
+    for name, texts, labels in (("out_of_time", out_x, out_y), ("tweeteval_val", val_x, val_y)):
+        logits = np.asarray(train.featurize(fz, texts) @ w) + b
+        out[name] = {
+            "argmax": round(float(recall_score(labels, logits.argmax(1), average="macro")), 4),
+            "at_shift": round(
+                float(recall_score(labels, shifted(logits, shift), average="macro")),
+                4,
+            ),
+        }
+    pred = shifted(d_logits, shift)
+    out["brand_dev"] = {
+        "negative_recall": round(float(np.mean(pred[d_y == 0] == 0)), 3),
+        "macro_f1": round(float(f1_score(d_y, pred, average="macro")), 3),
+    }
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--vectors", default=str(train.WORD_VECTORS), help="a word_vectors.npz or none")
+    args = ap.parse_args()
+    vectors = None if args.vectors == "none" else WordVectors.load(args.vectors)
+    print(json.dumps(run(vectors), indent=1))
+
+
+if __name__ == "__main__":
+    main()
