@@ -6,16 +6,18 @@ weights + bias, then the intent's probability threshold) and
 ``training/embeddings_intents.json``.
 
 The data are the default intent heads' (train.py): the hand-labelled brand train split plus
-the weak rows of ``weak_labels.py``; thresholds by the same rule on the brand dev split. The
+the weak rows of ``weak_labels.py`` and, for legal, the hand-labelled pass over other
+tweets (``rare_pass.py``); thresholds by the same rule on the brand dev split. The
 test split is never read here.
 
 Dev, printed and kept in the summary: 5-fold cross-validation over brand train + dev (folds
-by a hash of the post id, the weak rows always on the fitting side), average precision per
+by a hash of the post id, the weak and rare-pass rows always on the fitting side), average
+precision per
 intent of the default procedure alone, the regression over the embeddings alone, and the
 two averaged.
 
 Needs the extra (``pip install 'groundswell[embeddings]'``); run it after `train.py` and
-`train_embeddings.py`. Encoding the 3,100 texts takes about 2 minutes on 2 cores.
+`train_embeddings.py`. Encoding the 6,300 texts takes about 4 minutes on 2 cores.
 
     python training/embeddings_intents.py [--cache DIR]
 """
@@ -35,6 +37,7 @@ sys.path.insert(0, str(ROOT / "training"))
 import train  # noqa: E402, I001
 
 import numpy as np  # noqa: E402
+import rare_pass  # noqa: E402
 import weak_labels  # noqa: E402
 from embeddings_binary import MODELS, arguments, columns, embeddings  # noqa: E402
 from scipy import sparse  # noqa: E402
@@ -92,6 +95,9 @@ def main() -> None:
     emb = embeddings("brand_train_dev", texts, args.cache, args.threads)
     emb_weak = embeddings("weak_rows", weak_texts, args.cache, args.threads)
     weak_index = {t: i for i, t in enumerate(weak_texts)}
+    rare = rare_pass.used()
+    rare_texts = [r["text"] for r in rare_pass.pool()]
+    emb_rare = embeddings("rare_pass", rare_texts, args.cache, args.threads)
     e_train, e_dev = emb[: len(b_train)], emb[len(b_train) :]
 
     default = load_model_set("default")
@@ -99,6 +105,7 @@ def main() -> None:
     # The default heads read the sentiment logits too; the CV repeats train.py's procedure.
     stacked = weak_labels.stacked_featurizer()
     x_all = stacked(texts)
+    x_rare = stacked(rare_texts)
     n_emb = emb.shape[1]
     mix = np.ones(len(INTENT_LABELS), dtype=np.float32)
     weights = np.zeros((n_emb, len(INTENT_LABELS)), dtype=np.float32)
@@ -109,8 +116,15 @@ def main() -> None:
         y_train = [1 if label in r["labels"] else 0 for r in b_train]
         y_dev = np.array([1 if label in r["labels"] else 0 for r in b_dev])
         wx, wy = weak.get(label, ([], []))
-        e_fit = np.vstack([e_train, emb_weak[[weak_index[t] for t in wx]]]) if wx else e_train
-        y_fit = y_train + list(wy)
+        ry = rare[label][1] if label in rare else []
+        # The extra rows, always on the fitting side: weak rows, then the rare pass's.
+        x_extra = [stacked(wx)] if wx else []
+        e_extra = [emb_weak[[weak_index[t] for t in wx]]] if wx else []
+        if ry:
+            x_extra.append(x_rare)
+            e_extra.append(emb_rare)
+        e_fit = np.vstack([e_train, *e_extra])
+        y_fit = y_train + list(wy) + ry
         entry: dict[str, Any] = {"train_pos": sum(y_fit), "dev_pos": int(y_dev.sum())}
         if sum(y_fit) < 2:
             entry |= {"note": "too few positives: the default head alone", "threshold": 0.5}
@@ -123,10 +137,14 @@ def main() -> None:
         dev = MIX * dev_logits[:, j] + e_dev @ weights[:, j] + bias[j]
         thresholds[j] = train.best_threshold(list(y_dev), 1 / (1 + np.exp(-dev)))
         y_all = np.r_[y_train, y_dev]
-        weak_rows = (stacked(wx), emb_weak[[weak_index[t] for t in wx]], list(wy)) if wx else None
+        extra = (
+            (sparse.vstack(x_extra, format="csr"), np.vstack(e_extra), list(wy) + ry)
+            if x_extra
+            else None
+        )
         entry |= {"threshold": round(float(thresholds[j]), 2)}
         if y_all.sum() >= FOLDS:
-            entry["cv_average_precision"] = cv(b_train + b_dev, x_all, emb, weak_rows, y_all)
+            entry["cv_average_precision"] = cv(b_train + b_dev, x_all, emb, extra, y_all)
         summary["intents"][label] = entry
         print(label, json.dumps(entry), flush=True)
     summary["seconds"] = round(time.time() - started)

@@ -64,6 +64,7 @@ import brand_passes  # noqa: E402
 import datasets  # noqa: E402
 import distill  # noqa: E402
 import offensive  # noqa: E402
+import rare_pass  # noqa: E402
 import weak_labels  # noqa: E402
 
 from groundswell.triage.features import FEATURE_VERSION, Featurizer, WordVectors  # noqa: E402
@@ -529,6 +530,10 @@ def main() -> None:
     xb = stacked([str(r["text"]) for r in b_train])
     xd = stacked([str(r["text"]) for r in b_dev])
     weak = weak_labels.used_examples()
+    # Legal also learns from the hand-labelled pass over other tweets (rare_pass.py): its
+    # news of court cases and talk of rights are the negatives the rules cannot give.
+    rare = rare_pass.used()
+    x_rare = stacked([r["text"] for r in rare_pass.pool()])
     thresholds: dict[str, float] = {}
     for label in INTENT_LABELS:
         y = [1 if label in r["labels"] else 0 for r in b_train]  # type: ignore[operator]
@@ -539,6 +544,10 @@ def main() -> None:
         if wx:
             x_train = sparse.vstack([xb, stacked(wx)], format="csr")
             y = y + wy
+        ry = rare[label][1] if label in rare else []
+        if ry:
+            x_train = sparse.vstack([x_train, x_rare], format="csr")
+            y = y + ry
         if sum(y) < 2:
             # Not enough positives to learn from: a head that never fires.
             bias[col] = -10.0
@@ -553,6 +562,8 @@ def main() -> None:
         summary[f"intent:{label}"] = {
             "train_pos": sum(y),
             "weak_pos": sum(wy),
+            "rare_pass_rows": len(ry),
+            "rare_pass_pos": sum(ry),
             "dev_pos": sum(yd),
             "threshold": thresholds[label],
         }

@@ -124,30 +124,43 @@ def oof_default(x: Any, y: Any, fold: Any, extra: tuple[Any, list[int]] | None) 
 def cv() -> dict[str, dict[str, float]]:
     """For each intent with rules: out-of-fold average precision of train.py's intent head over
     brand train + dev (folds by a hash of the post id), without and with its weak rows (always
-    on the fitting side). Intents with fewer than ``CV_FOLDS`` positives are left out."""
+    on the fitting side); for safety and legal also with the hand-labelled pass over other
+    tweets (rare_pass.py), alone and beside the weak rows. Intents with fewer than
+    ``CV_FOLDS`` positives are left out."""
     import numpy as np
+    import rare_pass
     import train
+    from scipy import sparse
     from sklearn.metrics import average_precision_score
 
     rows = train.brand("train") + train.brand("dev")
     stacked = stacked_featurizer()
     x = stacked([str(r["text"]) for r in rows])
     fold = np.array([fold_of(str(r["id"])) for r in rows])
+    rare = rare_pass.labelled()
+    x_rare = stacked(rare[rare_pass.INTENTS[0]][0])
     out: dict[str, dict[str, float]] = {}
     for intent, (wx, wy) in weak_examples().items():
         y = np.array([1 if intent in r["labels"] else 0 for r in rows])
         if y.sum() < CV_FOLDS:
             continue
+        x_weak = stacked(wx)
+        variants: dict[str, tuple[Any, list[int]] | None] = {
+            "without": None,
+            "with weak rows": (x_weak, wy),
+        }
+        if intent in rare:
+            ry = rare[intent][1]
+            variants["with the rare pass"] = (x_rare, ry)
+            both = sparse.vstack([x_weak, x_rare], format="csr")
+            variants["with both"] = (both, wy + ry)
         scores = {
             name: round(float(average_precision_score(y, oof_default(x, y, fold, extra))), 4)
-            for name, extra in (("without", None), ("with", (stacked(wx), wy)))
+            for name, extra in variants.items()
         }
         out[intent] = scores
-        print(
-            f"{intent:20s} {int(y.sum()):4d} positives  AP without {scores['without']:.4f}  "
-            f"with weak rows {scores['with']:.4f}",
-            flush=True,
-        )
+        shown = "  ".join(f"AP {name} {value:.4f}" for name, value in scores.items())
+        print(f"{intent:20s} {int(y.sum()):4d} positives  {shown}", flush=True)
     return out
 
 

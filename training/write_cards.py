@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import brand_passes  # training/, beside this script
+import rare_pass
 import weak_labels
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -293,6 +294,8 @@ negative). Not for judging individuals.
 - Neutral news about bad events (attacks, deaths, arrests) leans negative: the lexicon rates
   such words negative and the brand operating point adds negative bias (TweetEval test neutral
   recall is the lowest of the three).
+- Praise in slang that reads violent or harsh reads negative: "@Starbucks your new latte is
+  killing it" gets negative 0.97 and a complaint.
 {common}"""
 
     off = training["offensive"]
@@ -446,6 +449,9 @@ A flag telling a reader that the sentiment may be inverted. Weak: treat as a hin
         label for label in sets["brand_intents"] if training[f"intent:{label}"].get("weak_pos")
     )
     unweighted = " and ".join(x for x in weak_labels.RULES if x not in weak_labels.USED)
+    rare_legal = training["intent:legal_threat"].get("rare_pass_pos", 0)
+    rare_rows = training["intent:legal_threat"].get("rare_pass_rows", 0)
+    rare_safety = sum(rare_pass.labelled()["safety_risk"][1])
     cards["intents.md"] = f"""# Model card: intents (ten independent yes/no heads)
 
 complaint, question, praise, suggestion, purchase_intent, churn_risk, safety_risk,
@@ -461,6 +467,14 @@ legal_threat, press_or_influencer, spam.
   non-matching tweets as negatives. Never in dev or test. For {unweighted} the
   weak rows lowered the head's cross-validated average precision on the hand-labelled posts
   (`python training/weak_labels.py --cv`), so those heads learn from hand labels only.
+- For legal_threat also: a hand-labelled pass over the {rare_rows:,} SemEval training tweets
+  that a broad harm-or-law word pattern matches (`training/data/annotation/rare_pool.jsonl`,
+  `rare_a.tsv`, guide section "Safety and legal pass"; `training/rare_pass.py`). It found
+  {rare_legal} legal threats: the matches are news of court cases and talk of rights, and
+  they teach the head what is not a threat. Its {rare_safety} safety reports (news of
+  violence and sport) are not used: they lowered the head's scores on customers' own
+  reports of harm (training/README.md). Agreement of the second pass over every tenth tweet:
+  `python training/rare_pass.py`.
 - Thresholds: best F1 on the dev split within [0.2, 0.8]; 0.5 where dev has fewer than 5
   positives.
 
@@ -483,8 +497,12 @@ and few test examples** (support column): read their figures as anecdotal.
   their figures are not reliable and the heads mostly learned keyword cues.
 - safety_risk and legal_threat have a handful of hand-labelled posts; their heads lean on the
   weak positives, general tweets rather than posts addressed to a brand, so the same cue counts
-  for less in a brand-directed post: "I will sue you" or "see you in court @comcast" score low.
-  The rules match few hand-labelled posts, and most of those matches are not these intents.
+  for less in a brand-directed post. The rules match few hand-labelled posts, and most of
+  those matches are not these intents.
+- safety_risk misses many plain reports of harm at its 0.5 threshold: "@Samsung my phone
+  charger caught fire last night" 0.00, "... my whole family got food poisoning after eating
+  at your store" 0.25, "the brakes failed on my new truck ... I could have died" 0.19.
+  Customers' reports of harm are the data this head most needs.
 - Posts by brand support accounts ("DM us your order number") read as questions.
 - Non-English posts: no training data.
 {common}"""
@@ -608,9 +626,10 @@ sentence vectors (C {heads.get("C")}), averaged with the default set's intent lo
             f"""
 
 Intents (`python training/embeddings_intents.py`): the default intent heads' data (brand
-train split plus the weak rows of `training/weak_labels.py`), thresholds by the same rule on
-the brand dev split. Dev: 5-fold cross-validation over brand train + dev (folds by a hash of
-the post id, the weak rows always fitted on), average precision out of fold:
+train split plus the weak rows of `training/weak_labels.py` and, for legal, the tweets of
+`training/rare_pass.py`), thresholds by the same rule on the brand dev split. Dev: 5-fold
+cross-validation over brand train + dev (folds by a hash of the post id, the extra rows always
+fitted on), average precision out of fold:
 
 | intent | default procedure | vectors alone | averaged (shipped) |
 |---|---|---|---|

@@ -6,6 +6,7 @@ import importlib
 import importlib.metadata
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -130,6 +131,45 @@ def test_a_pass_refuses_a_label_that_is_not_yes_or_no(brand_passes: Any, tmp_pat
     path.write_text("twcs:1\tyes\ntwcs:2\tmaybe\n")
     with pytest.raises(ValueError, match="twcs:2: the label must be yes or no"):
         brand_passes.read(path)
+
+
+@pytest.fixture
+def rare_pass(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
+    yield from import_training("rare_pass", monkeypatch)
+
+
+def test_the_rare_pass_labels_every_candidate_and_its_heads_learned_from_it(
+    rare_pass: Any,
+) -> None:
+    pool = rare_pass.pool()
+    labelled = rare_pass.labelled()
+    assert set(labelled) == set(rare_pass.INTENTS) == {"safety_risk", "legal_threat"}
+    for texts, labels in labelled.values():
+        assert texts == [r["text"] for r in pool]
+        assert len(labels) == len(pool) > 3000
+    # The candidates are SemEval training tweets, none of them a brand annotation post.
+    assert all(r["id"].startswith("semeval:") for r in pool)
+    brand = [json.loads(x) for x in (rare_pass.ANNOTATION / "pool.jsonl").read_text().splitlines()]
+    assert not {rare_pass.norm(r["text"]) for r in pool} & {
+        rare_pass.norm(r["text"]) for r in brand
+    }
+    # The second pass is every tenth tweet of the first (line index % 10 == 5).
+    first = rare_pass.read(rare_pass.ANNOTATION / "rare_a.tsv")
+    second = rare_pass.read(rare_pass.ANNOTATION / "rare_b.tsv")
+    assert list(second) == list(first)[5::10]
+    summary = json.loads((ROOT / "src" / "groundswell" / "models" / "default.json").read_text())
+    assert set(rare_pass.used()) == set(rare_pass.USED) == {"legal_threat"}
+    for intent, (_, labels) in labelled.items():
+        entry = summary["training"][f"intent:{intent}"]
+        rows, positives = (len(pool), sum(labels)) if intent in rare_pass.USED else (0, 0)
+        assert (entry["rare_pass_rows"], entry["rare_pass_pos"]) == (rows, positives)
+
+
+def test_the_rare_pass_refuses_a_malformed_line(rare_pass: Any, tmp_path: Path) -> None:
+    path = tmp_path / "rare.tsv"
+    path.write_text("semeval:1\tyes\tno\nsemeval:2\tyes\n")
+    with pytest.raises(ValueError, match=re.escape("rare.tsv:2: expected id<TAB>yes|no<TAB>")):
+        rare_pass.read(path)
 
 
 def test_the_irony_flag_threshold_has_the_best_f1_on_dev(brand_passes: Any) -> None:
