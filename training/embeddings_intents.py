@@ -12,9 +12,8 @@ test split is never read here.
 
 Dev, printed and kept in the summary: 5-fold cross-validation over brand train + dev (folds
 by a hash of the post id, the weak and rare-pass rows always on the fitting side), average
-precision per
-intent of the default procedure alone, the regression over the embeddings alone, and the
-two averaged.
+precision per intent of the default procedure alone, the regression over the embeddings
+alone, and the two averaged.
 
 Needs the extra (``pip install 'groundswell[embeddings]'``); run it after `train.py` and
 `train_embeddings.py`. Encoding the 6,300 texts takes about 4 minutes on 2 cores.
