@@ -29,7 +29,6 @@ os.environ.setdefault("GROUNDSWELL_TRAIN_OUT", tempfile.mkdtemp(prefix="groundsw
 import datasets  # noqa: E402
 import numpy as np  # noqa: E402
 import train  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import f1_score, recall_score  # noqa: E402
 
 from groundswell.triage.features import Featurizer, WordVectors  # noqa: E402
@@ -61,36 +60,27 @@ def split() -> tuple[list[str], list[int], list[str], list[int]]:
 
 
 def run(vectors: WordVectors | None) -> dict[str, object]:
+    """The figures of train.py's sentiment procedure fitted on the held-in rows."""
     fz = Featurizer(train.BITS, train.build_lexicon("own"), vectors)
     fit_x, fit_y, out_x, out_y = split()
     b_train, b_dev = train.brand("train"), train.brand("dev")
     x = fit_x + [str(r["text"]) for r in b_train] * train.BRAND_WEIGHT
     y = fit_y + [SENT[str(r["sentiment"])] for r in b_train] * train.BRAND_WEIGHT
-    m = train.featurize(fz, x, "sentiment")
-    c_ovr, i_ovr = train.coef(train.fit(m, y, train.C_SENTIMENT))
-    mul = LogisticRegression(
-        C=train.C_MULTINOMIAL, class_weight="balanced", max_iter=300, tol=1e-3
-    ).fit(m, np.asarray(y))
-    w = (0.5 * (c_ovr - c_ovr.mean(0)) + 0.5 * (mul.coef_ - mul.coef_.mean(0))).T
-    b = 0.5 * (i_ovr - i_ovr.mean()) + 0.5 * (mul.intercept_ - mul.intercept_.mean())
+    c_, i_ = train.sentiment_blend(train.featurize(fz, x, "sentiment"), y)
+    # float32, as train.py stores them.
+    w, b = np.asarray(c_.T, dtype=np.float32), np.asarray(i_, dtype=np.float32)
     d_x = train.featurize(fz, [str(r["text"]) for r in b_dev])
     d_y = np.array([SENT[str(r["sentiment"])] for r in b_dev])
-    target = train.NEGATIVE_RECALL_TARGET
-    dev_target = target + float(np.sqrt(target * (1 - target) / max(1, int(np.sum(d_y == 0)))))
     d_logits = np.asarray(d_x @ w) + b
-    shift = 0.0
-    for shift in np.arange(0.0, 1.01, 0.05):
-        if np.mean(shifted(d_logits, shift)[d_y == 0] == 0) >= dev_target:
-            break
-    out: dict[str, object] = {"shift": round(float(shift), 2)}
+    shift, _ = train.negative_shift(d_logits, d_y)
+    out: dict[str, object] = {"shift": round(shift, 2)}
     val_x, val_y = datasets.tweeteval("sentiment", "val")
     for name, texts, labels in (("out_of_time", out_x, out_y), ("tweeteval_val", val_x, val_y)):
         logits = np.asarray(train.featurize(fz, texts) @ w) + b
         out[name] = {
             "argmax": round(float(recall_score(labels, logits.argmax(1), average="macro")), 4),
             "at_shift": round(
-                float(recall_score(labels, shifted(logits, shift), average="macro")),
-                4,
+                float(recall_score(labels, shifted(logits, shift), average="macro")), 4
             ),
         }
     pred = shifted(d_logits, shift)

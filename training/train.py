@@ -317,6 +317,37 @@ def nb_scale(x: sparse.csr_matrix, y: Sequence[int], strength: float) -> sparse.
     return sparse.diags((1.0 + strength * np.abs(ratio)).astype(np.float32), format="dia")
 
 
+def sentiment_blend(x: sparse.csr_matrix, y: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """``(coef (3 x features), intercept)`` of the sentiment head: an equal blend of a
+    one-vs-rest and a multinomial model, each centred over the classes (on TweetEval val and
+    brand dev the blend is better than either alone; a blend of linear models is still one
+    linear model)."""
+    c_ovr, i_ovr = coef(fit(x, y, C_SENTIMENT))
+    multinomial = LogisticRegression(
+        C=C_MULTINOMIAL, class_weight="balanced", max_iter=300, tol=1e-3
+    ).fit(x, np.asarray(y))
+    c_mul, i_mul = multinomial.coef_, multinomial.intercept_
+    c_ = 0.5 * (c_ovr - c_ovr.mean(axis=0)) + 0.5 * (c_mul - c_mul.mean(axis=0))
+    i_ = 0.5 * (i_ovr - i_ovr.mean()) + 0.5 * (i_mul - i_mul.mean())
+    return c_, i_
+
+
+def negative_shift(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """``(shift, dev target)``: the operating point of the sentiment head. The shift is the
+    smallest extra negative-class bias (steps of 0.05, at most 1) with which the brand dev
+    posts (``logits``, labels ``y``) reach negative recall >= ``NEGATIVE_RECALL_TARGET`` plus
+    one standard error of that recall on dev: missing an angry customer costs more than a false
+    alarm, and a dev figure exactly at 0.80 is a coin toss on test. Dev only."""
+    target = NEGATIVE_RECALL_TARGET
+    dev_target = target + float(np.sqrt(target * (1 - target) / max(1, int(np.sum(y == 0)))))
+    shift = 0.0
+    for shift in np.arange(0.0, 1.01, 0.05):
+        pred = np.argmax(logits + np.array([shift, 0.0, 0.0]), axis=1)
+        if np.mean(pred[y == 0] == 0) >= dev_target:
+            break
+    return float(shift), dev_target
+
+
 def best_threshold(y: Sequence[int], p: np.ndarray, default: float = 0.5) -> float:
     """Threshold with the best F1 of the positive class on ``(y, p)``, searched in [0.2, 0.8]
     (a tiny dev set must not pick an extreme); ``default`` with fewer than 5 positives."""
@@ -366,18 +397,10 @@ def main() -> None:
     s_x = s_x + [str(r["text"]) for r in b_train] * BRAND_WEIGHT
     s_y = s_y + [sent_index[str(r["sentiment"])] for r in b_train] * BRAND_WEIGHT
     s_matrix = featurize(fz, s_x, "sentiment")
-    # Equal blend of a one-vs-rest and a multinomial model (each centred over the classes):
-    # on TweetEval val and brand dev the blend is better than either alone, and a blend of
-    # linear models is still one linear model.
+    # The blend (sentiment_blend), then its operating point on brand dev (negative_shift).
     teacher = teacher_path()
     if teacher is None:
-        c_ovr, i_ovr = coef(fit(s_matrix, s_y, C_SENTIMENT))
-        multinomial = LogisticRegression(
-            C=C_MULTINOMIAL, class_weight="balanced", max_iter=300, tol=1e-3
-        ).fit(s_matrix, np.asarray(s_y))
-        c_mul, i_mul = multinomial.coef_, multinomial.intercept_
-        c_ = 0.5 * (c_ovr - c_ovr.mean(axis=0)) + 0.5 * (c_mul - c_mul.mean(axis=0))
-        i_ = 0.5 * (i_ovr - i_ovr.mean()) + 0.5 * (i_mul - i_mul.mean())
+        c_, i_ = sentiment_blend(s_matrix, s_y)
     else:
         # Distillation: the same blend, plus the unlabelled pool with the teacher's labels.
         pool, _, pool_counts = distill.build_pool()
@@ -395,21 +418,10 @@ def main() -> None:
         )
     weights[:, 0:3] = c_.T
     bias[0:3] = i_
-    # Operating point: the smallest extra negative-class bias with which the brand dev split
-    # reaches negative recall >= 0.80 plus one standard error of that recall on dev (missing
-    # an angry customer costs more than a false alarm, and a dev figure exactly at 0.80 is a
-    # coin toss on test). Chosen on dev only; the test split is never read here.
     d_x = featurize(fz, [str(r["text"]) for r in b_dev])
     d_y = np.array([sent_index[str(r["sentiment"])] for r in b_dev])
-    target = NEGATIVE_RECALL_TARGET
-    dev_target = target + float(np.sqrt(target * (1 - target) / max(1, int(np.sum(d_y == 0)))))
-    logits = np.asarray(d_x @ weights[:, 0:3]) + bias[0:3]
-    shift = 0.0
-    for shift in np.arange(0.0, 1.01, 0.05):
-        pred = np.argmax(logits + np.array([shift, 0.0, 0.0]), axis=1)
-        if np.mean(pred[d_y == 0] == 0) >= dev_target:
-            break
-    bias[0] += shift
+    shift, dev_target = negative_shift(np.asarray(d_x @ weights[:, 0:3]) + bias[0:3], d_y)
+    bias[0] = np.float64(bias[0]) + shift  # in float64, then stored as float32
     summary["sentiment"] = {
         "train": len(s_x),
         "C": C_SENTIMENT,

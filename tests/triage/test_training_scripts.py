@@ -215,6 +215,22 @@ def test_a_binary_stack_refuses_a_default_head_it_cannot_repeat(embeddings_binar
         embeddings_binary.refuse_unmatched("offensive", shipped)
 
 
+def test_the_negative_shift_is_the_smallest_that_reaches_the_dev_recall_target(
+    train: Any,
+) -> None:
+    # Ten negative posts: the target (0.80 plus one standard error, 0.926) needs all ten.
+    y = np.array([0] * 10 + [1, 2])
+    logits = np.zeros((12, 3))
+    logits[:10, 1] = np.linspace(0.0, 0.27, 10)  # neutral ahead of negative by up to 0.27
+    logits[10:, 1:] = np.eye(2) * 2.0
+    shift, target = train.negative_shift(logits, y)
+    assert target == pytest.approx(0.8 + (0.8 * 0.2 / 10) ** 0.5)
+    assert shift == pytest.approx(0.3)
+    # Already met at argmax: no shift.
+    logits[:10, 0] = 1.0
+    assert train.negative_shift(logits, y)[0] == 0.0
+
+
 def test_the_shipped_default_set_was_trained_in_the_pinned_environment(train: Any) -> None:
     # Its weights depend on these versions and on OpenBLAS's kernel (training/README.md,
     # "Reproducibility"): what default.json records must be what constraints.txt pins.
