@@ -1,12 +1,13 @@
 """A hand-labelled pass over other tweets for the two rarest intents: safety_risk, legal_threat.
 
-The brand posts hold 19 safety reports and 8 legal threats in all, too few for a head to learn
-the cues from. This script picks, from the SemEval 2013-2016 training tweets (never a test set,
-never a post of the brand annotation pool), every tweet that a broad, recall-minded pattern
-matches: words of harm, danger, illness, violence (``SAFETY``) or of law, courts, regulators,
-fraud (``LEGAL``). The pattern only chooses what a person reads; the labels are written by hand
-under ``docs/annotation-guide.md`` (section "Safety and legal pass"), and most matches are
-figurative ("on fire", "killing it") or news, which is what the heads need to see as negatives.
+The brand train and dev posts hold 19 safety reports and 8 legal threats, too few for a
+head to learn the cues from. This script picks, from the SemEval 2013-2016 training tweets
+(never a test set, never a post of the brand annotation pool), every tweet that a broad,
+recall-minded pattern matches: words of harm, danger, illness, violence (``SAFETY``) or of
+law, courts, regulators, fraud (``LEGAL``). The pattern only chooses what a person reads; the
+labels are written by hand under ``docs/annotation-guide.md`` (section "Safety and legal
+pass"). Most matches are figurative ("on fire", "killing it") or news: the negatives a head
+needs to see.
 
 The first pass is ``rare_a.tsv`` (``id<TAB>safety<TAB>legal``, one line per pool tweet); a
 second annotator labelled every tenth tweet (line index % 10 == 5) blind, ``rare_b.tsv``.
