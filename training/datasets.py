@@ -39,17 +39,19 @@ def tweeteval(task: str, split: str) -> Split:
     return texts, labels
 
 
-def semeval_train() -> Split:
-    """SemEval-2013..2016 derived sentiment train set (deduplicated against TweetEval val+test)."""
-    texts: list[str] = []
-    labels: list[int] = []
+def semeval_rows() -> list[tuple[str, int, str, str]]:
+    """``(tweet id, label, text, source file)`` of every row of the SemEval-2013..2016 derived
+    sentiment train set, in file order."""
     with (DATA / "semeval2017-task4a" / "derived" / "train.tsv").open(encoding="utf-8") as fh:
         reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
         next(reader)
-        for row in reader:
-            labels.append(int(row[1]))
-            texts.append(row[2])
-    return texts, labels
+        return [(row[0], int(row[1]), row[2], row[3]) for row in reader]
+
+
+def semeval_train() -> Split:
+    """SemEval-2013..2016 derived sentiment train set (deduplicated against TweetEval val+test)."""
+    rows = semeval_rows()
+    return [text for _, _, text, _ in rows], [label for _, label, _, _ in rows]
 
 
 def olid() -> Split:

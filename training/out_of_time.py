@@ -13,7 +13,6 @@ to the later 2017 test that the training data holds. Also prints TweetEval val a
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import sys
@@ -37,25 +36,16 @@ HELD_OUT = "twitter-2016test-A.tsv"
 SENT = {"negative": 0, "neutral": 1, "positive": 2}
 
 
-def shifted(logits: np.ndarray, shift: float) -> np.ndarray:
-    """Predicted classes with ``shift`` added to the negative logit."""
-    return np.argmax(logits + np.array([shift, 0.0, 0.0]), axis=1)
-
-
 def split() -> tuple[list[str], list[int], list[str], list[int]]:
     """``(fit texts, fit labels, held-out texts, held-out labels)`` of the derived train set."""
     fit_x: list[str] = []
     fit_y: list[int] = []
     out_x: list[str] = []
     out_y: list[int] = []
-    path = datasets.DATA / "semeval2017-task4a" / "derived" / "train.tsv"
-    with path.open(encoding="utf-8") as fh:
-        reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
-        next(reader)
-        for row in reader:
-            xs, ys = (out_x, out_y) if row[3] == HELD_OUT else (fit_x, fit_y)
-            xs.append(row[2])
-            ys.append(int(row[1]))
+    for _, label, text, source in datasets.semeval_rows():
+        xs, ys = (out_x, out_y) if source == HELD_OUT else (fit_x, fit_y)
+        xs.append(text)
+        ys.append(label)
     return fit_x, fit_y, out_x, out_y
 
 
@@ -80,10 +70,10 @@ def run(vectors: WordVectors | None) -> dict[str, object]:
         out[name] = {
             "argmax": round(float(recall_score(labels, logits.argmax(1), average="macro")), 4),
             "at_shift": round(
-                float(recall_score(labels, shifted(logits, shift), average="macro")), 4
+                float(recall_score(labels, train.shifted(logits, shift), average="macro")), 4
             ),
         }
-    pred = shifted(d_logits, shift)
+    pred = train.shifted(d_logits, shift)
     out["brand_dev"] = {
         "negative_recall": round(float(np.mean(pred[d_y == 0] == 0)), 3),
         "macro_f1": round(float(f1_score(d_y, pred, average="macro")), 3),

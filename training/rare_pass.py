@@ -19,13 +19,13 @@ train.py adds the labelled tweets to the training rows of the heads in ``USED`` 
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import sys
 from pathlib import Path
 
 import datasets
+from weak_labels import annotation_pool_keys, norm
 
 SAFETY = (
     r"\b(fire|fires|burn\w*|smoke|explod\w*|explosion|blew up|injur\w*|hurt|hospital\w*|er|"
@@ -54,31 +54,21 @@ on the cross-validation of ``weak_labels.py --cv`` it moved little (average prec
 -> 0.117 over 19 positives), while the probes of training/README.md fell ("my phone exploded
 and burned my hand" 0.61 -> 0.30): its 275 safety reports are news of violence and sport,
 not customers reporting harm."""
-_NORM = re.compile(r"[^a-z0-9]+")
-
-
-def norm(text: str) -> str:
-    return _NORM.sub(" ", text.lower()).strip()
 
 
 def candidates() -> list[dict[str, str]]:
     """``{"id": "semeval:<tweet id>", "text"}`` of every matching training tweet, in file order,
     each text once, none of the brand annotation pool."""
-    pool_path = ANNOTATION / "pool.jsonl"
-    pool = {norm(json.loads(x)["text"]) for x in pool_path.read_text().splitlines() if x}
+    pool = annotation_pool_keys()
     rx = re.compile(f"{SAFETY}|{LEGAL}", re.IGNORECASE)
     seen: set[str] = set()
     out: list[dict[str, str]] = []
-    path = datasets.DATA / "semeval2017-task4a" / "derived" / "train.tsv"
-    with path.open(encoding="utf-8") as fh:
-        reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
-        next(reader)
-        for row in reader:
-            text, key = row[2], norm(row[2])
-            if key in seen or key in pool or not rx.search(text):
-                continue
-            seen.add(key)
-            out.append({"id": f"semeval:{row[0]}", "text": text})
+    for tweet_id, _, text, _ in datasets.semeval_rows():
+        key = norm(text)
+        if key in seen or key in pool or not rx.search(text):
+            continue
+        seen.add(key)
+        out.append({"id": f"semeval:{tweet_id}", "text": text})
     return out
 
 

@@ -332,6 +332,11 @@ def sentiment_blend(x: sparse.csr_matrix, y: Sequence[int]) -> tuple[np.ndarray,
     return c_, i_
 
 
+def shifted(logits: np.ndarray, shift: float) -> np.ndarray:
+    """Predicted sentiment classes with ``shift`` added to the negative logit."""
+    return np.argmax(logits + np.array([shift, 0.0, 0.0]), axis=1)
+
+
 def negative_shift(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """``(shift, dev target)``: the operating point of the sentiment head. The shift is the
     smallest extra negative-class bias (steps of 0.05, at most 1) with which the brand dev
@@ -342,8 +347,7 @@ def negative_shift(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     dev_target = target + float(np.sqrt(target * (1 - target) / max(1, int(np.sum(y == 0)))))
     shift = 0.0
     for shift in np.arange(0.0, 1.01, 0.05):
-        pred = np.argmax(logits + np.array([shift, 0.0, 0.0]), axis=1)
-        if np.mean(pred[y == 0] == 0) >= dev_target:
+        if np.mean(shifted(logits, shift)[y == 0] == 0) >= dev_target:
             break
     return float(shift), dev_target
 

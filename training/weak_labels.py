@@ -55,18 +55,25 @@ CV_JUDGES = 30
 _NORM = re.compile(r"[^a-z0-9]+")
 
 
-def _norm(text: str) -> str:
+def norm(text: str) -> str:
+    """``text`` lower-cased with every run of other than letters and digits made one space:
+    the key that finds a tweet again in another file."""
     return _NORM.sub(" ", text.lower()).strip()
+
+
+def annotation_pool_keys() -> set[str]:
+    """`norm` of every post of the brand annotation pool (``data/annotation/pool.jsonl``)."""
+    path = Path(__file__).resolve().parent / "data" / "annotation" / "pool.jsonl"
+    return {norm(json.loads(x)["text"]) for x in path.read_text().splitlines() if x}
 
 
 def weak_examples() -> dict[str, tuple[list[str], list[int]]]:
     """``intent -> (texts, labels)``: up to MAX_PER_INTENT rule matches (1) and as many
     non-matching tweets (0), chosen by a hash of the text (deterministic)."""
-    pool_path = Path(__file__).resolve().parent / "data" / "annotation" / "pool.jsonl"
-    pool = {_norm(json.loads(x)["text"]) for x in pool_path.read_text().splitlines() if x}
+    pool = annotation_pool_keys()
     texts, _ = datasets.semeval_train()
     candidates = sorted(
-        (t for t in texts if _norm(t) not in pool),
+        (t for t in texts if norm(t) not in pool),
         key=lambda t: hashlib.sha256(t.encode()).hexdigest(),
     )
     out: dict[str, tuple[list[str], list[int]]] = {}
