@@ -169,6 +169,19 @@ _VALENCE_TOKENS = tuple(f"$val{v:+d}" for v in range(-4, 5))
 _CLAUSE_END = frozenset({".", ",", "!", "?", ";", ":", "but"})
 
 
+def _compiled_analyze() -> Callable[..., tuple[list[str], list[str]]] | None:
+    """`analyze_tokens` in C (``_speedups.c``, built at install when a C compiler is there),
+    or None. ``GROUNDSWELL_PURE_PYTHON=1`` turns it off (the tests compare both)."""
+    if os.environ.get("GROUNDSWELL_PURE_PYTHON") == "1":
+        return None
+    try:
+        from groundswell.triage import _speedups
+    except ImportError:
+        return None
+    _speedups.setup(_QUIET, _CLAUSE_END, _SHOWN_MARKS, _NEGATORS, _VALENCE_TOKENS)
+    return _speedups.analyze_tokens
+
+
 def normalize(text: str) -> str:
     """Lower-case and replace volatile pieces (links, handles, numbers, elongations).
 
@@ -320,6 +333,9 @@ def _add_valence(val: float, dense: list[float], hide: Callable[[str], None]) ->
     dense[6] = val
 
 
+_ANALYZE_COMPILED = _compiled_analyze()
+
+
 @dataclass(frozen=True)
 class Features:
     """A batch's features.
@@ -451,6 +467,7 @@ class Featurizer:
         lexicon = self.lexicon
         extend = tokens.extend
         vectors = self.word_vectors
+        analyze_one = _ANALYZE_COMPILED or analyze_tokens
         # Every token of the batch and the count per text, for the word vectors.
         all_tokens: list[str] = []
         token_counts: list[int] = []
@@ -461,7 +478,7 @@ class Featurizer:
             if vectors is not None:
                 all_tokens += toks
                 token_counts.append(len(toks))
-            readable, other = analyze_tokens(toks, lexicon, row, spelled)
+            readable, other = analyze_one(toks, lexicon, row, spelled)
             spelled_list.append(len(spelled) - before)
             dense_rows.append(row)
             shown_list.append(len(readable))

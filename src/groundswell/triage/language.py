@@ -10,10 +10,13 @@ automaton's single output per state counts.
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +28,21 @@ MAX_ORDER = 6
 # Starts with a character class so the scanner skips plain text quickly.
 _STRIP = re.compile(r"[hw@#\d](?:(?<=h)ttps?://\S+|(?<=w)ww\.\S+|(?<=[@#\d])\w*)")
 _HASH_MULT = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _compiled_scores() -> Callable[..., None] | None:
+    """``_speedups.language_scores`` (C, built at install when a compiler is there), or None
+    (also with ``GROUNDSWELL_PURE_PYTHON=1``)."""
+    if os.environ.get("GROUNDSWELL_PURE_PYTHON") == "1":
+        return None
+    try:
+        from groundswell.triage import _speedups
+    except ImportError:
+        return None
+    return _speedups.language_scores
+
+
+_SCORES = _compiled_scores()
 
 
 @dataclass(frozen=True)
@@ -140,7 +158,8 @@ class LanguageModel:
         lengths = np.fromiter((len(e) + 1 for e in encoded), np.int64, n)
         # One buffer for the batch; the 0 separator never occurs inside a model feature, so
         # no n-gram that straddles two texts can match.
-        buf = np.frombuffer(b"\0".join(encoded) + b"\0", dtype=np.uint8).astype(np.int64)
+        bytes_ = b"\0".join(encoded) + b"\0"
+        buf = np.frombuffer(bytes_, dtype=np.uint8).astype(np.int64)
         doc = np.repeat(np.arange(n, dtype=np.int64), lengths)
         # Letters, approximately: ASCII letters plus the lead byte of every 2- or 3-byte UTF-8
         # character (accented Latin, Greek, Cyrillic, Arabic, CJK...), not emoji (4 bytes).
@@ -148,6 +167,76 @@ class LanguageModel:
         is_letter = ((lower >= 0x61) & (lower <= 0x7A)) | ((buf >= 0xC0) & (buf < 0xF0))
         letters = np.bincount(doc, weights=is_letter, minlength=n)
         del lower, is_letter
+        # A text holding a 0 byte itself ("\u0000" in JSON) would shift the C code's count of
+        # texts: such a batch takes the numpy way.
+        if _SCORES is not None and bytes_.count(0) == n:
+            # The same sums in C, one pass over the bytes (``_speedups.language_scores``).
+            scores = np.empty((n, len(self.languages)), dtype=np.float32)
+            found_per_text = np.empty(n, dtype=np.int64)
+            _SCORES(
+                bytes_,
+                self._compiled_tables,
+                self._ptc,
+                len(self.languages),
+                scores,
+                found_per_text,
+            )
+        else:
+            scores, found_per_text = self._scores_numpy(buf, doc, n)
+        scores += self.pc
+        # Temperature sqrt(bytes), as py3langid does, keeps probabilities comparable across
+        # lengths; rows with no feature at all become uniform.
+        scores /= np.sqrt(np.maximum(lengths - 1, 1)).astype(np.float32)[:, None]
+        scores -= scores.max(axis=1, keepdims=True)
+        np.exp(scores, out=scores)
+        scores /= scores.sum(axis=1, keepdims=True)
+        top = scores.argmax(axis=1)
+        conf = scores[np.arange(n), top].astype(np.float32)
+        no_feature = found_per_text == 0
+        conf[no_feature | (letters == 0)] = 0.0
+        unsure = (letters < self.min_letters) | (conf < self.min_confidence) | no_feature
+        langs = [UNDETERMINED if unsure[i] else self.languages[top[i]] for i in range(n)]
+        return langs, conf
+
+    @cached_property
+    def _ptc(self) -> npt.NDArray[np.float32]:
+        return np.ascontiguousarray(self.ptc, dtype=np.float32)
+
+    @cached_property
+    def _compiled_tables(self) -> tuple[tuple[int, Any, Any, int], ...]:
+        """The tables as ``_speedups.language_scores`` reads them, longest first."""
+        return tuple(
+            (
+                t.order,
+                np.ascontiguousarray(t.keys, dtype=np.int64),
+                np.ascontiguousarray(t.ids, dtype=np.int32),
+                t.bits,
+            )
+            for t in self.tables
+        )
+
+    def _scores_numpy(
+        self, buf: npt.NDArray[np.int64], doc: npt.NDArray[np.int64], n: int
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+        """Per text, the sum over its distinct features of ``ptc`` weighted by log(1 + count),
+        and how many bytes end a feature."""
+        best = self._longest_numpy(buf)
+        found = best >= 0
+        rows = doc[found]
+        feats = best[found]
+        n_feat = self.ptc.shape[0]
+        uniq, counts = np.unique(rows * n_feat + feats, return_counts=True)
+        urows = uniq // n_feat
+        weighted = self.ptc[uniq % n_feat] * np.log1p(counts).astype(np.float32)[:, None]
+        scores = np.zeros((n, len(self.languages)), dtype=np.float32)
+        if len(uniq):
+            starts = np.flatnonzero(np.r_[True, urows[1:] != urows[:-1]])
+            scores[urows[starts]] = np.add.reduceat(weighted, starts, axis=0)
+        return scores, np.bincount(rows, minlength=n)
+
+    def _longest_numpy(self, buf: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """Row into ``ptc`` of the longest model feature ending at each byte of ``buf`` (-1:
+        none), in numpy (``_speedups.longest_features`` does the same in C)."""
         # Big-endian key of the n-gram of each length ending at each position, built from the
         # one a byte shorter. A window that reaches past a text's start contains a 0 byte, so
         # its key is smaller than any real key of that length (features have no 0 byte).
@@ -169,31 +258,7 @@ class LanguageModel:
             missing = np.ones(len(remaining), dtype=bool)
             missing[at] = False
             remaining = remaining[missing]
-        found = best >= 0
-        rows = doc[found]
-        feats = best[found]
-        n_feat = self.ptc.shape[0]
-        uniq, counts = np.unique(rows * n_feat + feats, return_counts=True)
-        urows = uniq // n_feat
-        weighted = self.ptc[uniq % n_feat] * np.log1p(counts).astype(np.float32)[:, None]
-        scores = np.zeros((n, len(self.languages)), dtype=np.float32)
-        if len(uniq):
-            starts = np.flatnonzero(np.r_[True, urows[1:] != urows[:-1]])
-            scores[urows[starts]] = np.add.reduceat(weighted, starts, axis=0)
-        scores += self.pc
-        # Temperature sqrt(bytes), as py3langid does, keeps probabilities comparable across
-        # lengths; rows with no feature at all become uniform.
-        scores /= np.sqrt(np.maximum(lengths - 1, 1)).astype(np.float32)[:, None]
-        scores -= scores.max(axis=1, keepdims=True)
-        np.exp(scores, out=scores)
-        scores /= scores.sum(axis=1, keepdims=True)
-        top = scores.argmax(axis=1)
-        conf = scores[np.arange(n), top].astype(np.float32)
-        no_feature = np.bincount(rows, minlength=n) == 0
-        conf[no_feature | (letters == 0)] = 0.0
-        unsure = (letters < self.min_letters) | (conf < self.min_confidence) | no_feature
-        langs = [UNDETERMINED if unsure[i] else self.languages[top[i]] for i in range(n)]
-        return langs, conf
+        return best
 
 
 def _slot(keys: npt.NDArray[np.int64], bits: int) -> npt.NDArray[np.int64]:
