@@ -3,11 +3,14 @@
 Fits train.py's sentiment procedure (the blend of one-vs-rest and multinomial heads, the brand
 train posts x ``BRAND_WEIGHT``, the brand dev rule's negative shift) on the SemEval 2013-2016
 training tweets *without* SemEval's 2016 test file, then scores that file: the nearest thing
-to the later 2017 test that the training data holds. Also prints TweetEval val and brand dev.
+to the later 2017 test that the training data holds. Also prints TweetEval val, brand dev and
+(when they are not added as training rows) the hand-labelled later tweets of
+``sentiment_pass.py``.
 
     python training/out_of_time.py                       # the shipped word vectors
     python training/out_of_time.py --vectors OTHER.npz   # a trial table of word vectors
     python training/out_of_time.py --vectors none        # no word vectors
+    python training/out_of_time.py --pass-repeat 2       # the sentiment pass's tweets x2
 """
 
 from __future__ import annotations
@@ -25,9 +28,11 @@ sys.path.insert(0, str(ROOT / "training"))
 # build_lexicon writes lexicon.txt next to the weights: keep the shipped folder untouched.
 os.environ.setdefault("GROUNDSWELL_TRAIN_OUT", tempfile.mkdtemp(prefix="groundswell-oot-"))
 
+# train first: it pins BLAS's threads and kernel, which must happen before numpy loads.
+import train  # noqa: E402, I001  # isort: split
 import datasets  # noqa: E402
 import numpy as np  # noqa: E402
-import train  # noqa: E402
+import sentiment_pass  # noqa: E402
 from sklearn.metrics import f1_score, recall_score  # noqa: E402
 
 from groundswell.triage.features import Featurizer, WordVectors  # noqa: E402
@@ -49,13 +54,23 @@ def split() -> tuple[list[str], list[int], list[str], list[int]]:
     return fit_x, fit_y, out_x, out_y
 
 
-def run(vectors: WordVectors | None) -> dict[str, object]:
-    """The figures of train.py's sentiment procedure fitted on the held-in rows."""
+def run(
+    vectors: WordVectors | None,
+    pass_repeat: int = 0,
+    pass_sources: tuple[str, ...] = tuple(sentiment_pass.SAMPLE),
+) -> dict[str, object]:
+    """The figures of train.py's sentiment procedure fitted on the held-in rows (plus the
+    sentiment pass's tweets from ``pass_sources``, ``pass_repeat`` times: a trial; train.py
+    does not add them)."""
     fz = Featurizer(train.BITS, train.build_lexicon("own"), vectors)
     fit_x, fit_y, out_x, out_y = split()
     b_train, b_dev = train.brand("train"), train.brand("dev")
     x = fit_x + [str(r["text"]) for r in b_train] * train.BRAND_WEIGHT
     y = fit_y + [SENT[str(r["sentiment"])] for r in b_train] * train.BRAND_WEIGHT
+    repeat = pass_repeat
+    if repeat:
+        p_x, p_y = sentiment_pass.labelled(pass_sources)
+        x, y = x + p_x * repeat, y + p_y * repeat
     c_, i_ = train.sentiment_blend(train.featurize(fz, x, "sentiment"), y)
     # float32, as train.py stores them.
     w, b = np.asarray(c_.T, dtype=np.float32), np.asarray(i_, dtype=np.float32)
@@ -63,9 +78,17 @@ def run(vectors: WordVectors | None) -> dict[str, object]:
     d_y = np.array([SENT[str(r["sentiment"])] for r in b_dev])
     d_logits = np.asarray(d_x @ w) + b
     shift, _ = train.negative_shift(d_logits, d_y)
-    out: dict[str, object] = {"shift": round(shift, 2)}
+    out: dict[str, object] = {
+        "pass_repeat": repeat,
+        "pass_sources": list(pass_sources) if repeat else [],
+        "shift": round(shift, 2),
+    }
     val_x, val_y = datasets.tweeteval("sentiment", "val")
-    for name, texts, labels in (("out_of_time", out_x, out_y), ("tweeteval_val", val_x, val_y)):
+    dev_sets = [("out_of_time", out_x, out_y), ("tweeteval_val", val_x, val_y)]
+    if not repeat:
+        # The pass's later tweets (2016-2019), a dev set when they are not training rows.
+        dev_sets.append(("sentiment_pass", *sentiment_pass.labelled()))
+    for name, texts, labels in dev_sets:
         logits = np.asarray(train.featurize(fz, texts) @ w) + b
         out[name] = {
             "argmax": round(float(recall_score(labels, logits.argmax(1), average="macro")), 4),
@@ -84,9 +107,21 @@ def run(vectors: WordVectors | None) -> dict[str, object]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--vectors", default=str(train.WORD_VECTORS), help="a word_vectors.npz or none")
+    ap.add_argument(
+        "--pass-repeat",
+        type=int,
+        default=0,
+        help="times the sentiment pass's tweets are added to the fit (default 0: a dev set)",
+    )
+    ap.add_argument(
+        "--pass-sources",
+        default=",".join(sentiment_pass.SAMPLE),
+        help="which of the pass's sources (TweetEval tasks) to add, comma-separated",
+    )
     args = ap.parse_args()
     vectors = None if args.vectors == "none" else WordVectors.load(args.vectors)
-    print(json.dumps(run(vectors), indent=1))
+    sources = tuple(x for x in args.pass_sources.split(",") if x)
+    print(json.dumps(run(vectors, args.pass_repeat, sources), indent=1))
 
 
 if __name__ == "__main__":

@@ -367,3 +367,35 @@ def test_the_shipped_emotion_head_is_what_its_summary_records(embeddings_emotion
         np.testing.assert_allclose(npz["weights"].sum(axis=1), 0.0, atol=1e-5)
         assert float(npz["bias"].sum()) == pytest.approx(0.0, abs=1e-5)
     assert summary["val_macro_f1"] == max(summary["val_macro_f1_by_C_and_mix"].values())
+
+
+@pytest.fixture
+def sentiment_pass(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
+    yield from import_training("sentiment_pass", monkeypatch)
+
+
+def test_the_sentiment_pass_labels_every_pool_tweet_once(sentiment_pass: Any) -> None:
+    pool = sentiment_pass.pool()
+    texts, labels = sentiment_pass.labelled()
+    assert texts == [r["text"] for r in pool]
+    assert len(labels) == len(pool) == sum(sentiment_pass.SAMPLE.values()) == 8000
+    assert set(labels) == {0, 1, 2}
+    # The pool draws from TweetEval train splits only, each tweet once.
+    assert {r["id"].split(":")[0] for r in pool} == set(sentiment_pass.SAMPLE)
+    assert len({r["id"] for r in pool}) == len(pool)
+    # Sources can be picked.
+    emotion, _ = sentiment_pass.labelled(("emotion",))
+    assert emotion == [r["text"] for r in pool if r["id"].startswith("emotion:")]
+    # The second pass is every tenth tweet of the first (line index % 10 == 5), blind.
+    first = sentiment_pass.read(sentiment_pass.ANNOTATION / "sentiment_a.tsv")
+    second = sentiment_pass.read(sentiment_pass.ANNOTATION / "sentiment_b.tsv")
+    assert list(second) == list(first)[5::10]
+    a, b = sentiment_pass.passes()
+    assert len(a) == len(b) == 800
+
+
+def test_the_sentiment_pass_refuses_a_malformed_line(sentiment_pass: Any, tmp_path: Path) -> None:
+    path = tmp_path / "sentiment.tsv"
+    path.write_text("emotion:1\tpositive\nemotion:2\tmixed\n")
+    with pytest.raises(ValueError, match=re.escape("sentiment.tsv:2: expected id<TAB>negative|")):
+        sentiment_pass.read(path)
