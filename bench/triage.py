@@ -13,6 +13,8 @@ process (``wait4`` rusage of the process tree) and the peak sum over the process
 and PSS (``/proc`` polled every 0.1 s; PSS shares copy-on-write pages between forked workers
 fairly, RSS counts them once per process). Figures are measured, never asserted.
 
+Also prints whether the featurizer's compiled loops (``_speedups.c``) are in use.
+
 Usage: ``python bench/triage.py [--in FILE] [--posts 100000] [--report out.json]``
 """
 
@@ -156,6 +158,17 @@ def count_lines(path: Path) -> int:
         return sum(1 for _ in f)
 
 
+def compiled_loops(env: dict[str, str]) -> bool:
+    """Whether ``groundswell triage`` will run the featurizer's compiled loops
+    (``_speedups.c``; absent when no C compiler was there at install, or turned off with
+    ``GROUNDSWELL_PURE_PYTHON=1``)."""
+    probe = "from groundswell.triage import features; print(features._ANALYZE_COMPILED is not None)"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=False
+    )
+    return done.stdout.strip() == "True"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--in", dest="in_", type=Path, help="JSONL file (default: build one)")
@@ -173,6 +186,15 @@ def main() -> None:
         posts = count_lines(source)
         print(f"input: {source} ({posts} posts, {source.stat().st_size / 1e6:.1f} MB)")
         print(f"cpus: {os.cpu_count()}  python: {sys.version.split()[0]}")
+        compiled = compiled_loops(env)
+        why_not = (
+            "GROUNDSWELL_PURE_PYTHON=1"
+            if env.get("GROUNDSWELL_PURE_PYTHON") == "1"
+            else "the C module is not built"
+        )
+        print(
+            "featurizer loops: " + ("compiled (_speedups.c)" if compiled else f"Python ({why_not})")
+        )
         print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         vader = run(
             "vader",
@@ -222,6 +244,7 @@ def main() -> None:
             "runs": [asdict(vader), asdict(groundswell)],
             "ratio": round(ratio, 3),
             "cpu_ratio": round(cpu_ratio, 3),
+            "compiled_loops": compiled,
         }
         args.report.write_text(json.dumps(report, indent=2) + "\n")
 
