@@ -17,6 +17,8 @@ import re
 import sys
 from pathlib import Path
 
+import datasets
+
 RARE_CUES = re.compile(
     r"\b(sue|suing|lawsuit|lawyer|attorney|class action|regulator|fcc|ftc|bbb|"
     r"dangerous|injur|fire|exploded|unsafe|recall|"
@@ -36,17 +38,11 @@ def main(data_dir: Path, out: Path) -> None:
                 pool.append(
                     {"id": f"twcs:{row['tweet_id']}", "source": "twcs", "text": row["text"]}
                 )
-    extra: list[dict[str, str]] = []
-    with (data_dir / "semeval2017-task4a" / "derived" / "train.tsv").open(newline="") as fh:
-        for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
-            if RARE_CUES.search(row["text"]):
-                extra.append(
-                    {
-                        "id": f"semeval:{row['tweet_id']}",
-                        "source": "semeval2017-train",
-                        "text": row["text"],
-                    }
-                )
+    extra = [
+        {"id": f"semeval:{tweet_id}", "source": "semeval2017-train", "text": text}
+        for tweet_id, _, text, _ in datasets.semeval_rows(data_dir)
+        if RARE_CUES.search(text)
+    ]
     random.Random(20261123).shuffle(extra)
     pool.extend(extra[: max(0, TARGET - len(pool))])
     with out.open("w") as fh:

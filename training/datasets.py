@@ -39,10 +39,10 @@ def tweeteval(task: str, split: str) -> Split:
     return texts, labels
 
 
-def semeval_rows() -> list[tuple[str, int, str, str]]:
+def semeval_rows(data: Path = DATA) -> list[tuple[str, int, str, str]]:
     """``(tweet id, label, text, source file)`` of every row of the SemEval-2013..2016 derived
-    sentiment train set, in file order."""
-    with (DATA / "semeval2017-task4a" / "derived" / "train.tsv").open(encoding="utf-8") as fh:
+    sentiment train set (under the shared data folder ``data``), in file order."""
+    with (data / "semeval2017-task4a" / "derived" / "train.tsv").open(encoding="utf-8") as fh:
         reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
         next(reader)
         return [(row[0], int(row[1]), row[2], row[3]) for row in reader]
