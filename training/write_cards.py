@@ -449,9 +449,19 @@ A flag telling a reader that the sentiment may be inverted. Weak: treat as a hin
         label for label in sets["brand_intents"] if training[f"intent:{label}"].get("weak_pos")
     )
     unweighted = " and ".join(x for x in weak_labels.RULES if x not in weak_labels.USED)
-    rare_legal = training["intent:legal_threat"].get("rare_pass_pos", 0)
-    rare_rows = training["intent:legal_threat"].get("rare_pass_rows", 0)
-    rare_safety = sum(rare_pass.labelled()["safety_risk"][1])
+    # The rare pass: which heads learned from it (train.py's summary) and what it holds.
+    rare_labels = rare_pass.labelled()
+    rare_rows = len(rare_pass.pool())
+    rare_used = [i for i in rare_pass.INTENTS if training[f"intent:{i}"].get("rare_pass_rows")]
+    rare_found = {i: sum(labels) for i, (_, labels) in rare_labels.items()}
+    rare_unused = [i for i in rare_pass.INTENTS if i not in rare_used]
+    rare_note = (
+        f"Its {rare_found['safety_risk']} safety reports (news of violence and sport) are not\n"
+        "  used: they lowered the head's scores on customers' own reports of harm\n"
+        "  (training/README.md). "
+        if rare_unused == ["safety_risk"]
+        else (f"Not used for {' and '.join(rare_unused)}. " if rare_unused else "")
+    )
     cards["intents.md"] = f"""# Model card: intents (ten independent yes/no heads)
 
 complaint, question, praise, suggestion, purchase_intent, churn_risk, safety_risk,
@@ -467,14 +477,13 @@ legal_threat, press_or_influencer, spam.
   non-matching tweets as negatives. Never in dev or test. For {unweighted} the
   weak rows lowered the head's cross-validated average precision on the hand-labelled posts
   (`python training/weak_labels.py --cv`), so those heads learn from hand labels only.
-- For legal_threat also: a hand-labelled pass over the {rare_rows:,} SemEval training tweets
-  that a broad harm-or-law word pattern matches (`training/data/annotation/rare_pool.jsonl`,
-  `rare_a.tsv`, guide section "Safety and legal pass"; `training/rare_pass.py`). It found
-  {rare_legal} legal threats: the matches are news of court cases and talk of rights, and
-  they teach the head what is not a threat. Its {rare_safety} safety reports (news of
-  violence and sport) are not used: they lowered the head's scores on customers' own
-  reports of harm (training/README.md). Agreement of the second pass over every tenth tweet:
-  `python training/rare_pass.py`.
+- For {" and ".join(rare_used) or "no head"} also: a hand-labelled pass over the {rare_rows:,}
+  SemEval training tweets that a broad harm-or-law word pattern matches
+  (`training/data/annotation/rare_pool.jsonl`, `rare_a.tsv`, guide section "Safety and legal
+  pass"; `training/rare_pass.py`). It found {rare_found["legal_threat"]} legal threats: the
+  matches are news of court cases and talk of rights, and they teach the head what is not a
+  threat. {rare_note}Agreement of the second pass over every tenth
+  tweet: `python training/rare_pass.py`.
 - Thresholds: best F1 on the dev split within [0.2, 0.8]; 0.5 where dev has fewer than 5
   positives.
 
