@@ -31,6 +31,22 @@ def test_compiled_module_is_built_in_ci() -> None:
     assert language._SCORES is not None
 
 
+def test_a_module_built_from_another_version_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    if features.compiled_module() is None:
+        pytest.skip("the C module was not built")
+    from groundswell.triage import _speedups
+
+    monkeypatch.setattr(_speedups, "VERSION", features.SPEEDUPS_VERSION + 1)
+    assert features.compiled_module() is None
+    assert features._compiled_analyze() is None
+    assert language._compiled_scores() is None
+
+
+def test_pure_python_can_be_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GROUNDSWELL_PURE_PYTHON", "1")
+    assert features.compiled_module() is None
+
+
 # Words, marks, negators, lexicon words, emoji, other scripts, long words, hashtags.
 PIECES = [
     "not",

@@ -488,5 +488,12 @@ PyInit__speedups(void)
     str_stem = PyUnicode_InternFromString("~");
     if (!str_bang || !str_start || !str_end || !str_not || !str_stem)
         return NULL;
-    return PyModule_Create(&module);
+    PyObject *m = PyModule_Create(&module);
+    /* Raised with every change of what a function takes or gives: the Python side ignores a
+     * module built from another version of this file (an editable install not rebuilt). */
+    if (m != NULL && PyModule_AddIntConstant(m, "VERSION", 1) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }

@@ -2,6 +2,8 @@
 
 from typing import Any
 
+VERSION: int
+
 def setup(
     quiet: frozenset[str],
     clause_end: frozenset[str],

@@ -16,6 +16,7 @@ import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
+from types import ModuleType
 from typing import IO, Any
 
 import numpy as np
@@ -169,17 +170,32 @@ _VALENCE_TOKENS = tuple(f"$val{v:+d}" for v in range(-4, 5))
 _CLAUSE_END = frozenset({".", ",", "!", "?", ";", ":", "but"})
 
 
-def _compiled_analyze() -> Callable[..., tuple[list[str], list[str]]] | None:
-    """`analyze_tokens` in C (``_speedups.c``, built at install when a C compiler is there),
-    or None. ``GROUNDSWELL_PURE_PYTHON=1`` turns it off (the tests compare both)."""
+SPEEDUPS_VERSION = 1
+"""The ``VERSION`` of ``_speedups.c`` this code was written for: a module built from another
+version (an editable install that was not rebuilt) is not used."""
+
+
+def compiled_module() -> ModuleType | None:
+    """The C module ``_speedups`` when it was built from this version of ``_speedups.c``,
+    else None (no C compiler at install, a stale build, or ``GROUNDSWELL_PURE_PYTHON=1``: the
+    Python code then runs, with the same results)."""
     if os.environ.get("GROUNDSWELL_PURE_PYTHON") == "1":
         return None
     try:
         from groundswell.triage import _speedups
     except ImportError:
         return None
+    return _speedups if getattr(_speedups, "VERSION", None) == SPEEDUPS_VERSION else None
+
+
+def _compiled_analyze() -> Callable[..., tuple[list[str], list[str]]] | None:
+    """`analyze_tokens` in C (``_speedups.c``), or None (see `compiled_module`)."""
+    _speedups = compiled_module()
+    if _speedups is None:
+        return None
     _speedups.setup(_QUIET, _CLAUSE_END, _SHOWN_MARKS, _NEGATORS, _VALENCE_TOKENS)
-    return _speedups.analyze_tokens
+    analyze: Callable[..., tuple[list[str], list[str]]] = _speedups.analyze_tokens
+    return analyze
 
 
 def normalize(text: str) -> str:

@@ -10,7 +10,6 @@ automaton's single output per state counts.
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -20,6 +19,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from groundswell.triage.features import compiled_module
 
 UNDETERMINED = "und"
 MAX_ORDER = 6
@@ -31,15 +32,12 @@ _HASH_MULT = np.uint64(0x9E3779B97F4A7C15)
 
 
 def _compiled_scores() -> Callable[..., None] | None:
-    """``_speedups.language_scores`` (C, built at install when a compiler is there), or None
-    (also with ``GROUNDSWELL_PURE_PYTHON=1``)."""
-    if os.environ.get("GROUNDSWELL_PURE_PYTHON") == "1":
+    """``_speedups.language_scores`` (C), or None (see ``features.compiled_module``)."""
+    module = compiled_module()
+    if module is None:
         return None
-    try:
-        from groundswell.triage import _speedups
-    except ImportError:
-        return None
-    return _speedups.language_scores
+    scores: Callable[..., None] = module.language_scores
+    return scores
 
 
 _SCORES = _compiled_scores()
