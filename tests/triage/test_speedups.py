@@ -234,6 +234,10 @@ def test_language_scores_reject_mismatched_buffers() -> None:
         language._SCORES(b"a\0b\0c\0", model._compiled_tables, model._ptc, n_lang, scores, found)
     with pytest.raises(ValueError, match="mismatched"):
         language._SCORES(b"a\0b", model._compiled_tables, model._ptc, n_lang, scores, found)
+    # A full table (no empty slot) still ends: an absent byte finds no feature.
+    full = ((1, np.array([ord("a"), ord("b")], np.int64), np.zeros(2, np.int32), 1),)
+    language._SCORES(b"c\0z\0", full, model._ptc, n_lang, scores, found)
+    assert found.tolist() == [0, 0]
     bad = ((1, np.zeros(3, dtype=np.int64), np.zeros(3, dtype=np.int32), 4),)
     with pytest.raises(ValueError, match="malformed"):
         language._SCORES(b"a\0b\0", bad, model._ptc, n_lang, scores, found)

@@ -288,7 +288,8 @@ longest_at(uint64_t window, Py_ssize_t n_tables, const int *orders, const int *b
         uint64_t mask = ((uint64_t)1 << bits[t]) - 1;
         uint64_t slot = ((uint64_t)key * HASH_MULT) >> (64 - bits[t]);
         int64_t stored;
-        while ((stored = k[slot]) != -1) {
+        /* Linear probing ends at an empty slot; at most every slot once (a full table). */
+        for (uint64_t probes = 0; probes <= mask && (stored = k[slot]) != -1; probes++) {
             if (stored == key)
                 return ((const int32_t *)ids[t].buf)[slot];
             slot = (slot + 1) & mask;
