@@ -8,6 +8,7 @@ everywhere (TweetEval style) so no set teaches the model a handle.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 from pathlib import Path
@@ -82,3 +83,9 @@ def davidson() -> tuple[list[str], list[int], list[int]]:
             off.append(1 if cls in (0, 1) else 0)
             hate.append(1 if cls == 0 else 0)
     return texts, off, hate
+
+
+def write_jsonl(path: Path, rows: list[dict[str, str]]) -> None:
+    """One JSON object a line (UTF-8, non-ASCII kept as is): the annotation pools' format."""
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    path.write_text(text, encoding="utf-8")

@@ -115,8 +115,7 @@ def passes() -> dict[str, tuple[list[int], list[int]]]:
 def main() -> None:
     if "--pool" in sys.argv[1:]:
         rows = candidates()
-        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-        POOL.write_text(text, encoding="utf-8")
+        datasets.write_jsonl(POOL, rows)
         print(f"wrote {len(rows)} candidates to {POOL}")
         return
     from agreement import kappa

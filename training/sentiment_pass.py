@@ -109,8 +109,7 @@ def passes() -> tuple[list[int], list[int]]:
 def main() -> None:
     if "--pool" in sys.argv[1:]:
         rows = candidates()
-        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-        POOL.write_text(text, encoding="utf-8")
+        datasets.write_jsonl(POOL, rows)
         print(f"wrote {len(rows)} tweets to {POOL}")
         return
     from agreement import kappa
