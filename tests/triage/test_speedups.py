@@ -128,9 +128,33 @@ def test_analyze_tokens_matches_python(lexicon: dict[str, float]) -> None:
 
 def test_analyze_tokens_valence_rounding_and_negative_index() -> None:
     # Python's round() rounds half to even, and a valence below -4.5 indexes from the end.
-    lex = {"a": 0.5, "b": 1.5, "c": 2.5, "d": -0.5, "e": -3.5, "f": -5.0, "g": 4.0, "h": 3}
+    lex = {"a": 0.5, "b": 1.5, "c": 2.5, "d": -0.5, "e": -3.5, "f": -5.0, "g": 4.0, "h": 3.0}
     for text in ["a b c d e f g h", "not a b c d e f g h", "no h", "h"]:
-        _analyze_both(text, lex)  # type: ignore[arg-type]
+        _analyze_both(text, lex)
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        (float("nan"), ValueError),
+        (float("inf"), OverflowError),
+        (-1e300, IndexError),
+        (9.0, IndexError),
+    ],
+)
+def test_analyze_tokens_bad_valences_raise_as_python_does(value: float, error: type) -> None:
+    compiled = features._ANALYZE_COMPILED
+    if compiled is None:
+        pytest.skip("the C module was not built")
+    for analyze in (features.analyze_tokens, compiled):
+        with pytest.raises(error):
+            analyze(["w"], {"w": value}, [0.0] * features.N_DENSE, [])
+
+
+def test_the_featurizer_keeps_lexicon_values_as_floats() -> None:
+    fz = features.Featurizer(10, {"good": np.float32(0.1), "bad": -2})  # type: ignore[dict-item]
+    assert fz.lexicon == {"good": float(np.float32(0.1)), "bad": -2.0}
+    assert all(type(v) is float for v in fz.lexicon.values())
 
 
 def test_analyze_tokens_rejects_bad_arguments() -> None:
@@ -143,6 +167,17 @@ def test_analyze_tokens_rejects_bad_arguments() -> None:
         analyze(["ok"], {}, [0.0] * 7, [])
     with pytest.raises(TypeError):
         analyze(["ok"], [("ok", 1.0)], [0.0] * 8, [])
+
+    class Token(str):
+        pass
+
+    # Only exact str: a subclass's __hash__ could change the lists while C holds them.
+    with pytest.raises(TypeError):
+        analyze([Token("ok")], {}, [0.0] * 8, [])
+    with pytest.raises(TypeError):
+        analyze(["ok"], {}, [0] * 8, [])
+    with pytest.raises(TypeError):
+        analyze(["ok"], {"ok": 1}, [0.0] * 8, [])
 
 
 @settings(max_examples=200, deadline=None)
@@ -229,15 +264,22 @@ def test_language_scores_reject_mismatched_buffers() -> None:
     n_lang = len(model.languages)
     scores = np.empty((2, n_lang), dtype=np.float32)
     found = np.empty(2, dtype=np.int64)
+    table = np.log1p(np.arange(8)).astype(np.float32)
+    with pytest.raises(ValueError, match="too short"):
+        language._SCORES(
+            b"abcdefgh\0b\0", model._compiled_tables, model._ptc, table, n_lang, scores, found
+        )
     with pytest.raises(ValueError, match="mismatched"):
         # Three texts in the buffer, room for two.
-        language._SCORES(b"a\0b\0c\0", model._compiled_tables, model._ptc, n_lang, scores, found)
+        language._SCORES(
+            b"a\0b\0c\0", model._compiled_tables, model._ptc, table, n_lang, scores, found
+        )
     with pytest.raises(ValueError, match="mismatched"):
-        language._SCORES(b"a\0b", model._compiled_tables, model._ptc, n_lang, scores, found)
+        language._SCORES(b"a\0b", model._compiled_tables, model._ptc, table, n_lang, scores, found)
     # A full table (no empty slot) still ends: an absent byte finds no feature.
     full = ((1, np.array([ord("a"), ord("b")], np.int64), np.zeros(2, np.int32), 1),)
-    language._SCORES(b"c\0z\0", full, model._ptc, n_lang, scores, found)
+    language._SCORES(b"c\0z\0", full, model._ptc, table, n_lang, scores, found)
     assert found.tolist() == [0, 0]
     bad = ((1, np.zeros(3, dtype=np.int64), np.zeros(3, dtype=np.int32), 4),)
     with pytest.raises(ValueError, match="malformed"):
-        language._SCORES(b"a\0b\0", bad, model._ptc, n_lang, scores, found)
+        language._SCORES(b"a\0b\0", bad, model._ptc, table, n_lang, scores, found)

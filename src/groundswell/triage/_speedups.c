@@ -1,6 +1,6 @@
 /* Compiled forms of the triage featurizer's two hottest loops (optional).
  *
- * `analyze_tokens` is `groundswell.triage.features.analyze_tokens`, and `longest_features`
+ * `analyze_tokens` is `groundswell.triage.features.analyze_tokens`, and `language_scores`
  * is the byte loop of `groundswell.triage.language.LanguageModel.identify`, written against
  * the CPython API. Both give exactly what the Python code gives (tests/triage/test_speedups.py
  * compares them on real tweets and on generated text); the package uses the Python code when
@@ -8,9 +8,16 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+
+/* Float sums must round as numpy's do: no excess precision (x87 without SSE2). Failing here
+ * only means the build is skipped and the Python code runs. */
+#if !defined(FLT_EVAL_METHOD) || FLT_EVAL_METHOD != 0
+#error "float arithmetic with excess precision: the compiled loops would differ from numpy"
+#endif
 
 /* Set once by `setup` from features.py's constants. */
 static PyObject *quiet_set = NULL;      /* frozenset */
@@ -114,14 +121,24 @@ typedef struct {
 static int
 add_valence(double val, Dense *dense, PyObject *other)
 {
-    /* Python's round(): half to even, as nearbyint in the default rounding mode. */
-    long step = (long)nearbyint(val) + 4;
-    if (step < 0)
-        step += 9; /* as Python's negative index */
-    if (step < 0 || step > 8) {
+    /* Python's round(): half to even, as nearbyint in the default rounding mode; the same
+     * errors as `_VALENCE_TOKENS[round(val) + 4]`. */
+    if (isnan(val)) {
+        PyErr_SetString(PyExc_ValueError, "cannot convert float NaN to integer");
+        return -1;
+    }
+    if (isinf(val)) {
+        PyErr_SetString(PyExc_OverflowError, "cannot convert float infinity to integer");
+        return -1;
+    }
+    double rounded = nearbyint(val) + 4;
+    if (rounded < 0)
+        rounded += 9; /* as Python's negative index */
+    if (rounded < 0 || rounded > 8) {
         PyErr_SetString(PyExc_IndexError, "tuple index out of range");
         return -1;
     }
+    long step = (long)rounded;
     if (PyList_Append(other, PyTuple_GET_ITEM(valence_tokens, step)) < 0)
         return -1;
     if (val > 0) {
@@ -165,21 +182,28 @@ analyze_tokens(PyObject *self, PyObject *args)
     }
     Dense dense;
     for (int i = 0; i < 8; i++) {
-        dense.d[i] = PyFloat_AsDouble(PyList_GET_ITEM(dense_list, i));
-        if (dense.d[i] == -1.0 && PyErr_Occurred())
+        PyObject *x = PyList_GET_ITEM(dense_list, i);
+        if (!PyFloat_CheckExact(x)) {
+            PyErr_SetString(PyExc_TypeError, "dense must hold floats");
             return NULL;
+        }
+        dense.d[i] = PyFloat_AS_DOUBLE(x);
+    }
+    /* Exact str tokens only: their hashing and comparing in the set and dict lookups below
+     * run no Python code, so nothing can change `toks` or `lexicon` during the loops. */
+    Py_ssize_t n = PyList_GET_SIZE(toks);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (!PyUnicode_CheckExact(PyList_GET_ITEM(toks, i))) {
+            PyErr_SetString(PyExc_TypeError, "tokens must be str");
+            return NULL;
+        }
     }
     PyObject *readable = PyList_New(0), *other = PyList_New(0);
     if (readable == NULL || other == NULL)
         goto fail;
-    Py_ssize_t n = PyList_GET_SIZE(toks);
     int negated = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *tok = PyList_GET_ITEM(toks, i);
-        if (!PyUnicode_Check(tok)) {
-            PyErr_SetString(PyExc_TypeError, "tokens must be str");
-            goto fail;
-        }
         int r = contains(clause_end_set, tok);
         if (r < 0)
             goto fail;
@@ -195,24 +219,28 @@ analyze_tokens(PyObject *self, PyObject *args)
         int q = contains(quiet_set, tok);
         if (q < 0)
             goto fail;
-        PyObject *val_obj = NULL;
+        /* The token's valence, read before anything else can run (a float: the
+         * Featurizer stores them so; any other value type is refused). */
+        int has_val = 0;
+        double v = 0.0;
         if (use_lex) {
-            val_obj = PyDict_GetItemWithError(lexicon, tok); /* borrowed */
+            PyObject *val_obj = PyDict_GetItemWithError(lexicon, tok); /* borrowed */
             if (val_obj == NULL && PyErr_Occurred())
                 goto fail;
-            if (val_obj == Py_None)
-                val_obj = NULL;
+            if (val_obj != NULL && val_obj != Py_None) {
+                if (!PyFloat_CheckExact(val_obj)) {
+                    PyErr_SetString(PyExc_TypeError, "lexicon values must be floats");
+                    goto fail;
+                }
+                v = PyFloat_AS_DOUBLE(val_obj);
+                has_val = 1;
+            }
         }
         if (negated) {
             if (append_steal(q ? other : readable, PyUnicode_Concat(str_not, tok)) < 0)
                 goto fail;
-            if (val_obj != NULL) {
-                double v = PyFloat_AsDouble(val_obj);
-                if (v == -1.0 && PyErr_Occurred())
-                    goto fail;
-                if (add_valence(-0.75 * v, &dense, other) < 0)
-                    goto fail;
-            }
+            if (has_val && add_valence(-0.75 * v, &dense, other) < 0)
+                goto fail;
         }
         else {
             if (PyList_Append(q ? other : readable, tok) < 0)
@@ -221,13 +249,8 @@ analyze_tokens(PyObject *self, PyObject *args)
             if (neg < 0)
                 goto fail;
             negated = neg;
-            if (val_obj != NULL) {
-                double v = PyFloat_AsDouble(val_obj);
-                if (v == -1.0 && PyErr_Occurred())
-                    goto fail;
-                if (add_valence(v, &dense, other) < 0)
-                    goto fail;
-            }
+            if (has_val && add_valence(v, &dense, other) < 0)
+                goto fail;
         }
         Py_ssize_t size = PyUnicode_GET_LENGTH(tok);
         if (size > 6 && PyUnicode_READ_CHAR(tok, 0) != '#') {
@@ -304,7 +327,7 @@ static float
 pairwise_sum(const float *a, Py_ssize_t n, Py_ssize_t stride)
 {
     if (n < 8) {
-        float res = 0.0f;
+        float res = -0.0f; /* as numpy: a sum of -0.0 stays -0.0 */
         for (Py_ssize_t i = 0; i < n; i++)
             res += a[i * stride];
         return res;
@@ -338,16 +361,16 @@ compare_int32(const void *a, const void *b)
 static PyObject *
 language_scores(PyObject *self, PyObject *args)
 {
-    /* language_scores(buf, tables, ptc, n_languages, scores, found)
+    /* language_scores(buf, tables, ptc, log1p_table, n_languages, scores, found)
      * buf: the batch's texts, each followed by a 0 byte. For text d, found[d] (int64) gets
      * the number of bytes where a feature ends, and scores[d] (float32, n_languages) the sum
-     * over its distinct features f of ptc[f] * log1p(count of f), in increasing f: what
+     * over its distinct features f of ptc[f] * log1p_table[count of f], in increasing f: what
      * identify's numpy code computes (np.unique, then np.add.reduceat). */
-    Py_buffer buf = {0}, ptc = {0}, scores = {0}, found = {0};
+    Py_buffer buf = {0}, ptc = {0}, log1p_table = {0}, scores = {0}, found = {0};
     PyObject *tables;
     int n_lang;
-    if (!PyArg_ParseTuple(args, "y*O!y*iw*w*", &buf, &PyTuple_Type, &tables, &ptc, &n_lang,
-                          &scores, &found))
+    if (!PyArg_ParseTuple(args, "y*O!y*y*iw*w*", &buf, &PyTuple_Type, &tables, &ptc,
+                          &log1p_table, &n_lang, &scores, &found))
         return NULL;
     Py_buffer keys[MAX_ORDER] = {{0}}, ids[MAX_ORDER] = {{0}};
     int orders[MAX_ORDER], bits[MAX_ORDER];
@@ -370,14 +393,15 @@ language_scores(PyObject *self, PyObject *args)
         goto done;
     }
     Py_ssize_t n_feat = ptc.len / ((Py_ssize_t)n_lang * 4);
+    const float *weights = (const float *)log1p_table.buf;
     for (; got < n_tables; got++) {
         /* (order, keys: int64 buffer, ids: int32 buffer, bits) */
         if (!PyArg_ParseTuple(PyTuple_GET_ITEM(tables, got), "iy*y*i", &orders[got], &keys[got],
                               &ids[got], &bits[got]))
             goto done;
-        Py_ssize_t slots = (Py_ssize_t)1 << bits[got];
-        int bad = orders[got] < 1 || orders[got] > MAX_ORDER || bits[got] < 1 ||
-                  bits[got] > 40 || keys[got].len != slots * 8 || ids[got].len != slots * 4;
+        int bad = orders[got] < 1 || orders[got] > MAX_ORDER || bits[got] < 1 || bits[got] > 28;
+        Py_ssize_t slots = bad ? 0 : (Py_ssize_t)1 << bits[got];
+        bad = bad || keys[got].len != slots * 8 || ids[got].len != slots * 4;
         if (!bad) {
             const int32_t *row = (const int32_t *)ids[got].buf;
             for (Py_ssize_t j = 0; j < slots && !bad; j++)
@@ -398,6 +422,11 @@ language_scores(PyObject *self, PyObject *args)
                 longest = run;
             run = 0;
         }
+    }
+    /* weights[c] = log1p(c) as float32 (numpy's), for every count a text can reach. */
+    if (log1p_table.len < (longest + 1) * (Py_ssize_t)sizeof(float)) {
+        PyErr_SetString(PyExc_ValueError, "language_scores: log1p table too short");
+        goto done;
     }
     feats = PyMem_Malloc((size_t)longest * sizeof(int32_t));
     weighted = PyMem_Malloc((size_t)longest * (size_t)n_lang * sizeof(float));
@@ -430,7 +459,7 @@ language_scores(PyObject *self, PyObject *args)
                 Py_ssize_t z = a + 1;
                 while (z < m && feats[z] == feats[a])
                     z++;
-                float w = (float)log1p((double)(z - a));
+                float w = weights[z - a];
                 const float *r = p + (Py_ssize_t)feats[a] * n_lang;
                 float *row = weighted + u * n_lang;
                 for (int l = 0; l < n_lang; l++)
@@ -438,7 +467,9 @@ language_scores(PyObject *self, PyObject *args)
                 a = z;
             }
             float *acc = out + doc * n_lang;
-            if (u > 0) {
+            if (u == 1)
+                memcpy(acc, weighted, (size_t)n_lang * sizeof(float));
+            else if (u > 1) {
                 for (int l = 0; l < n_lang; l++)
                     acc[l] = weighted[l] + pairwise_sum(weighted + n_lang + l, u - 1, n_lang);
             }
@@ -458,6 +489,7 @@ done:
     }
     PyBuffer_Release(&buf);
     PyBuffer_Release(&ptc);
+    PyBuffer_Release(&log1p_table);
     PyBuffer_Release(&scores);
     PyBuffer_Release(&found);
     return result;
@@ -470,7 +502,8 @@ static PyMethodDef methods[] = {
     {"analyze_tokens", analyze_tokens, METH_VARARGS,
      "analyze_tokens(toks, lexicon, dense, spelled) -> (readable, other)"},
     {"language_scores", language_scores, METH_VARARGS,
-     "language_scores(buf, tables, ptc, n_languages, scores, found): naive Bayes sums of "
+     "language_scores(buf, tables, ptc, log1p_table, n_languages, scores, found): naive "
+     "Bayes sums of "
      "the longest features ending at each byte, per 0-terminated text"},
     {NULL, NULL, 0, NULL},
 };
@@ -492,7 +525,7 @@ PyInit__speedups(void)
     PyObject *m = PyModule_Create(&module);
     /* Raised with every change of what a function takes or gives: the Python side ignores a
      * module built from another version of this file (an editable install not rebuilt). */
-    if (m != NULL && PyModule_AddIntConstant(m, "VERSION", 1) < 0) {
+    if (m != NULL && PyModule_AddIntConstant(m, "VERSION", 2) < 0) {
         Py_DECREF(m);
         return NULL;
     }

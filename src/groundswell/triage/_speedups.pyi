@@ -19,6 +19,7 @@ def language_scores(
     buf: bytes,
     tables: tuple[tuple[int, Any, Any, int], ...],
     ptc: Any,
+    log1p_table: Any,
     n_languages: int,
     scores: Any,
     found: Any,

@@ -170,7 +170,7 @@ _VALENCE_TOKENS = tuple(f"$val{v:+d}" for v in range(-4, 5))
 _CLAUSE_END = frozenset({".", ",", "!", "?", ";", ":", "but"})
 
 
-SPEEDUPS_VERSION = 1
+SPEEDUPS_VERSION = 2
 """The ``VERSION`` of ``_speedups.c`` this code was written for: a module built from another
 version (an editable install that was not rebuilt) is not used."""
 
@@ -454,7 +454,9 @@ class Featurizer:
         self, bits: int, lexicon: Mapping[str, float], word_vectors: WordVectors | None = None
     ) -> None:
         self.bits = bits
-        self.lexicon = dict(lexicon)
+        # Plain floats: the same arithmetic in the Python and the compiled loop (a numpy
+        # float32 value would add in float32 in Python).
+        self.lexicon = {str(k): float(v) for k, v in lexicon.items()}
         self.word_vectors = word_vectors
 
     @property

@@ -171,10 +171,15 @@ class LanguageModel:
             # The same sums in C, one pass over the bytes (``_speedups.language_scores``).
             scores = np.empty((n, len(self.languages)), dtype=np.float32)
             found_per_text = np.empty(n, dtype=np.int64)
+            # log1p of every count a text can reach, as numpy computes it (float64, then
+            # float32), so that the C loop weighs counts exactly as the numpy path does.
+            counts = np.arange(int(lengths.max()) + 1, dtype=np.int64)
+            log1p_table = np.log1p(counts).astype(np.float32)
             _SCORES(
                 bytes_,
                 self._compiled_tables,
                 self._ptc,
+                log1p_table,
                 len(self.languages),
                 scores,
                 found_per_text,
