@@ -5,7 +5,8 @@ extracted by ``training/extract_language.py`` into ``groundswell/models/language
 restricted to the languages we report. py3langid walks an automaton byte by byte in Python
 (about 1,300 posts/s here); this module finds the same features with numpy over a whole
 batch: at every byte it counts the longest model feature that ends there, which is what the
-automaton's single output per state counts.
+automaton's single output per state counts. Where the optional C module was built
+(``_speedups.c``), one pass in C over the batch's bytes gives the same scores to the bit.
 """
 
 from __future__ import annotations
@@ -239,7 +240,7 @@ class LanguageModel:
 
     def _longest_numpy(self, buf: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         """Row into ``ptc`` of the longest model feature ending at each byte of ``buf`` (-1:
-        none), in numpy (``_speedups.longest_features`` does the same in C)."""
+        none), in numpy (``_speedups.language_scores`` finds the same in C)."""
         # Big-endian key of the n-gram of each length ending at each position, built from the
         # one a byte shorter. A window that reaches past a text's start contains a 0 byte, so
         # its key is smaller than any real key of that length (features have no 0 byte).
