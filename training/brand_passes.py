@@ -21,9 +21,9 @@ offensive head learns from the brand train posts too and evaluate.py scores the 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+import datasets
 import numpy as np
 from sklearn.metrics import f1_score
 
@@ -54,7 +54,7 @@ def split(name: str, task: str = "irony") -> tuple[list[str], list[int]]:
     """The texts of brand split ``name`` and their ``task`` labels from its first pass (irony:
     dev and test only; hate and offensive: train, dev and test)."""
     labels = read(ANNOTATION / f"{task}_a.tsv")
-    rows = [json.loads(x) for x in (BRAND / f"{name}.jsonl").read_text().splitlines() if x]
+    rows = datasets.read_jsonl(BRAND / f"{name}.jsonl")
     missing = [str(r["id"]) for r in rows if r["id"] not in labels]
     if missing:
         raise ValueError(f"{len(missing)} {name} posts have no {task} label, e.g. {missing[0]}")

@@ -12,6 +12,7 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 DATA = Path(
     os.environ.get(
@@ -83,6 +84,12 @@ def davidson() -> tuple[list[str], list[int], list[int]]:
             off.append(1 if cls in (0, 1) else 0)
             hate.append(1 if cls == 0 else 0)
     return texts, off, hate
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The objects of a JSONL file (UTF-8, one a line, blank lines skipped): the brand splits'
+    and the annotation pools' format."""
+    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x]
 
 
 def write_jsonl(path: Path, rows: list[dict[str, str]]) -> None:

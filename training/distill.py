@@ -51,8 +51,7 @@ def normalize(text: str) -> str:
 
 
 def _brand_texts(split: str) -> list[str]:
-    path = BRAND / f"{split}.jsonl"
-    return [str(json.loads(x)["text"]) for x in path.read_text(encoding="utf-8").splitlines() if x]
+    return [str(r["text"]) for r in datasets.read_jsonl(BRAND / f"{split}.jsonl")]
 
 
 def _semeval2017_test() -> list[str]:

@@ -15,6 +15,8 @@ import hashlib
 import json
 from pathlib import Path
 
+import datasets
+
 ROOT = Path(__file__).resolve().parent
 ANNOTATION = ROOT / "data" / "annotation"
 OUT = ROOT / "data" / "brand"
@@ -51,7 +53,7 @@ def read_labels(path: Path) -> dict[str, tuple[str, list[str]]]:
 
 
 def main() -> None:
-    pool = [json.loads(x) for x in (ANNOTATION / "pool.jsonl").read_text().splitlines() if x]
+    pool = datasets.read_jsonl(ANNOTATION / "pool.jsonl")
     labels: dict[str, tuple[str, list[str]]] = {}
     for name in ("labels_a1.tsv", "labels_a2.tsv", "labels_a3.tsv"):
         labels.update(read_labels(ANNOTATION / name))

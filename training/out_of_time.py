@@ -38,7 +38,6 @@ from sklearn.metrics import f1_score, recall_score  # noqa: E402
 from groundswell.triage.features import Featurizer, WordVectors  # noqa: E402
 
 HELD_OUT = "twitter-2016test-A.tsv"
-SENT = {"negative": 0, "neutral": 1, "positive": 2}
 
 
 def split() -> tuple[list[str], list[int], list[str], list[int]]:
@@ -66,26 +65,25 @@ def run(
     fit_x, fit_y, out_x, out_y = split()
     b_train, b_dev = train.brand("train"), train.brand("dev")
     x = fit_x + [str(r["text"]) for r in b_train] * train.BRAND_WEIGHT
-    y = fit_y + [SENT[str(r["sentiment"])] for r in b_train] * train.BRAND_WEIGHT
-    repeat = pass_repeat
-    if repeat:
+    y = fit_y + [train.SENTIMENT_INDEX[str(r["sentiment"])] for r in b_train] * train.BRAND_WEIGHT
+    if pass_repeat:
         p_x, p_y = sentiment_pass.labelled(pass_sources)
-        x, y = x + p_x * repeat, y + p_y * repeat
+        x, y = x + p_x * pass_repeat, y + p_y * pass_repeat
     c_, i_ = train.sentiment_blend(train.featurize(fz, x, "sentiment"), y)
     # float32, as train.py stores them.
     w, b = np.asarray(c_.T, dtype=np.float32), np.asarray(i_, dtype=np.float32)
     d_x = train.featurize(fz, [str(r["text"]) for r in b_dev])
-    d_y = np.array([SENT[str(r["sentiment"])] for r in b_dev])
+    d_y = np.array([train.SENTIMENT_INDEX[str(r["sentiment"])] for r in b_dev])
     d_logits = np.asarray(d_x @ w) + b
     shift, _ = train.negative_shift(d_logits, d_y)
     out: dict[str, object] = {
-        "pass_repeat": repeat,
-        "pass_sources": list(pass_sources) if repeat else [],
+        "pass_repeat": pass_repeat,
+        "pass_sources": list(pass_sources) if pass_repeat else [],
         "shift": round(shift, 2),
     }
     val_x, val_y = datasets.tweeteval("sentiment", "val")
     dev_sets = [("out_of_time", out_x, out_y), ("tweeteval_val", val_x, val_y)]
-    if not repeat:
+    if not pass_repeat:
         # The pass's later tweets (2016-2019), a dev set when they are not training rows.
         dev_sets.append(("sentiment_pass", *sentiment_pass.labelled()))
     for name, texts, labels in dev_sets:

@@ -19,7 +19,6 @@ train.py adds the labelled tweets to the training rows of the heads in ``USED`` 
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from pathlib import Path
@@ -84,7 +83,7 @@ def read(path: Path) -> dict[str, tuple[int, ...]]:
 
 
 def pool() -> list[dict[str, str]]:
-    return [json.loads(x) for x in POOL.read_text(encoding="utf-8").splitlines() if x]
+    return datasets.read_jsonl(POOL)
 
 
 def used() -> dict[str, tuple[list[str], list[int]]]:

@@ -23,7 +23,6 @@ tweet); a second annotator labelled every tenth tweet (line index % 10 == 5) bli
 from __future__ import annotations
 
 import hashlib
-import json
 import sys
 from pathlib import Path
 
@@ -32,10 +31,12 @@ import distill
 import rare_pass
 from weak_labels import annotation_pool_keys, norm
 
+from groundswell.triage.domain import SENTIMENT_LABELS
+
 ROOT = Path(__file__).resolve().parents[1]
 ANNOTATION = ROOT / "training" / "data" / "annotation"
 POOL = ANNOTATION / "sentiment_pool.jsonl"
-LABELS = ("negative", "neutral", "positive")
+LABELS = SENTIMENT_LABELS
 """Label names, in the order of the sentiment head's classes."""
 SAMPLE = {"emotion": 3200, "irony": 1600, "hate": 1600, "offensive": 1600}
 """Tweets drawn from each TweetEval task's train split: all of emotion (the tweets nearest in
@@ -50,10 +51,9 @@ def _pick_key(task: str, text: str) -> str:
 def candidates() -> list[dict[str, str]]:
     """``{"id": "<task>:<line index in train_text.txt>", "text"}``, ``SAMPLE[task]`` per task
     (or all it has), deduplicated; the pool's order interleaves the tasks by the pick key."""
-    banned = distill.excluded_keys()
-    for task in ("sentiment", *distill.TASKS):
-        if task != "sentiment":
-            banned |= {distill.normalize(t) for t in datasets.tweeteval(task, "val")[0]}
+    banned = distill.excluded_keys()  # sentiment training and every evaluation text
+    for task in distill.TASKS:
+        banned |= {distill.normalize(t) for t in datasets.tweeteval(task, "val")[0]}
     labelled = annotation_pool_keys() | {norm(r["text"]) for r in rare_pass.pool()}
     seen: set[str] = set()
     out: list[tuple[str, dict[str, str]]] = []
@@ -74,7 +74,7 @@ def candidates() -> list[dict[str, str]]:
 
 
 def pool() -> list[dict[str, str]]:
-    return [json.loads(x) for x in POOL.read_text(encoding="utf-8").splitlines() if x]
+    return datasets.read_jsonl(POOL)
 
 
 def read(path: Path) -> dict[str, int]:

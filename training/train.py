@@ -72,6 +72,7 @@ from groundswell.triage.models import (  # noqa: E402
     COLUMNS,
     EMOTION_LABELS,
     INTENT_LABELS,
+    SENTIMENT_LABELS,
 )
 
 SHIPPED = ROOT / "src" / "groundswell" / "models"
@@ -116,6 +117,8 @@ OFFENSIVE_TEACHER_WEIGHT = 2.0
 OFFENSIVE_TEACHER_POOLS = ("davidson", "hate", "irony", "emotion", "sentval", "semeval")
 """Which pools of training/offensive.py the distillation reads."""
 NEGATIVE_RECALL_TARGET = 0.80
+SENTIMENT_INDEX = {label: i for i, label in enumerate(SENTIMENT_LABELS)}
+"""A brand post's sentiment label -> the sentiment head's class (its column order)."""
 BRAND_WEIGHT = 3
 """Times each hand-labelled brand post is repeated in the sentiment head (47k general tweets
 would otherwise drown the 2k posts of the domain we serve)."""
@@ -246,8 +249,7 @@ def featurizer(source: str = "own") -> Featurizer:
 
 
 def brand(split: str) -> list[dict[str, object]]:
-    path = BRAND / f"{split}.jsonl"
-    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x]
+    return datasets.read_jsonl(BRAND / f"{split}.jsonl")
 
 
 def featurize(fz: Featurizer, texts: Sequence[str], head: str | None = None) -> sparse.csr_matrix:
@@ -393,13 +395,12 @@ def main() -> None:
     bias = np.zeros(len(COLUMNS), dtype=np.float32)
     summary: dict[str, object] = {}
     b_train, b_dev = brand("train"), brand("dev")
-    sent_index = {"negative": 0, "neutral": 1, "positive": 2}
 
     # Sentiment: SemEval 2013-2016 (derived train) + brand train, balanced classes.
     s_x, s_y = datasets.semeval_train()
     # Repeating a post is the same as weighting it for this loss.
     s_x = s_x + [str(r["text"]) for r in b_train] * BRAND_WEIGHT
-    s_y = s_y + [sent_index[str(r["sentiment"])] for r in b_train] * BRAND_WEIGHT
+    s_y = s_y + [SENTIMENT_INDEX[str(r["sentiment"])] for r in b_train] * BRAND_WEIGHT
     s_matrix = featurize(fz, s_x, "sentiment")
     # The blend (sentiment_blend), then its operating point on brand dev (negative_shift).
     teacher = teacher_path()
@@ -423,7 +424,7 @@ def main() -> None:
     weights[:, 0:3] = c_.T
     bias[0:3] = i_
     d_x = featurize(fz, [str(r["text"]) for r in b_dev])
-    d_y = np.array([sent_index[str(r["sentiment"])] for r in b_dev])
+    d_y = np.array([SENTIMENT_INDEX[str(r["sentiment"])] for r in b_dev])
     shift, dev_target = negative_shift(np.asarray(d_x @ weights[:, 0:3]) + bias[0:3], d_y)
     bias[0] = np.float64(bias[0]) + shift  # in float64, then stored as float32
     summary["sentiment"] = {

@@ -47,13 +47,12 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "training"))
 
 import datasets  # noqa: E402
-from train import BRAND_WEIGHT, NEGATIVE_RECALL_TARGET, brand  # noqa: E402
+from train import BRAND_WEIGHT, NEGATIVE_RECALL_TARGET, SENTIMENT_INDEX, brand  # noqa: E402
 
 from groundswell.triage._model_embeddings import layer_states, member_layer_states  # noqa: E402
 from groundswell.triage.models import load_model_set  # noqa: E402
 
 OUT = Path(os.environ.get("GROUNDSWELL_TRAIN_OUT", ROOT / "src" / "groundswell" / "models"))
-SENT = {"negative": 0, "neutral": 1, "positive": 2}
 MAX_TOKENS = 128
 HIDDEN = 384
 MIX_GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5)
@@ -368,9 +367,11 @@ def main() -> None:
         )
         b_train, b_dev = b_train[: args.limit], b_dev[: args.limit]
     d_x = [str(r["text"]) for r in b_dev]
-    y = np.array(list(s_y) + [SENT[str(r["sentiment"])] for r in b_train] * args.brand_weight)
+    y = np.array(
+        list(s_y) + [SENTIMENT_INDEX[str(r["sentiment"])] for r in b_train] * args.brand_weight
+    )
     h_val, h_dev = states("tweeteval_val", v_x), states("brand_dev", d_x)
-    y_val, y_dev = np.array(v_y), np.array([SENT[str(r["sentiment"])] for r in b_dev])
+    y_val, y_dev = np.array(v_y), np.array([SENTIMENT_INDEX[str(r["sentiment"])] for r in b_dev])
 
     best: dict[str, Any] = {"val": -1.0}
     head_name = "embeddings_head.npz" if args.seed == 0 else f"embeddings_head_seed{args.seed}.npz"

@@ -14,7 +14,6 @@ training/weak_labels.py --cv``, figures in training/README.md).
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import sys
 from collections.abc import Callable
@@ -64,7 +63,7 @@ def norm(text: str) -> str:
 def annotation_pool_keys() -> set[str]:
     """`norm` of every post of the brand annotation pool (``data/annotation/pool.jsonl``)."""
     path = Path(__file__).resolve().parent / "data" / "annotation" / "pool.jsonl"
-    return {norm(json.loads(x)["text"]) for x in path.read_text().splitlines() if x}
+    return {norm(r["text"]) for r in datasets.read_jsonl(path)}
 
 
 def weak_examples() -> dict[str, tuple[list[str], list[int]]]:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import json
 import os
 import sys
 import time
@@ -56,7 +55,7 @@ def corpus() -> list[str]:
                 texts += datasets.tweeteval(task, split)[0]
     texts += datasets.davidson()[0]
     brand = ROOT / "training" / "data" / "brand" / "train.jsonl"
-    texts += [json.loads(x)["text"] for x in brand.read_text(encoding="utf-8").splitlines() if x]
+    texts += [r["text"] for r in datasets.read_jsonl(brand)]
     return texts
 
 
